@@ -1,0 +1,31 @@
+// The `edgeflow` subcommands. Each returns the process exit code:
+// 0 success, 1 runtime failure, 2 bad pipeline file or usage.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+
+namespace edgeflow {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadConfig = 2;
+
+struct RunOptions {
+  std::string pipeline_path;
+  bool print_stats = false;
+  LogFormat log_format = LogFormat::kText;
+  bool status_line = true;  // only on a terminal
+  double duration_seconds = 0;  // 0: until stopped or sources end
+};
+
+int RunCommand(const RunOptions& options);
+int CheckCommand(const std::vector<std::string>& paths, bool quiet);
+// Writes docs/reference/*.md for every registered component into `out_dir`.
+int DocsCommand(const std::string& out_dir);
+// Lists component types with their summaries.
+int ListCommand();
+
+}  // namespace edgeflow

@@ -1,0 +1,53 @@
+// edgeflow: the command-line entry point. Parses arguments and dispatches to
+// a subcommand (src/app/*_command.cc).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace edgeflow;
+  CLI::App app{"edgeflow: an edge stream-processing runtime"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", EDGEFLOW_VERSION);
+
+  RunOptions run;
+  std::string log_format = "auto";
+  auto* run_cmd = app.add_subcommand("run", "Run a pipeline file until stopped (SIGINT/SIGTERM) or its sources end");
+  run_cmd->add_option("pipeline", run.pipeline_path, "Pipeline file (YAML)")->required();
+  run_cmd->add_flag("--stats", run.print_stats, "Print every counter at exit");
+  run_cmd->add_option("--log-format", log_format, "text | json | auto (json when stderr is not a terminal)")
+      ->check(CLI::IsMember({"auto", "text", "json"}));
+  run_cmd->add_flag("--no-status", [&](int64_t) { run.status_line = false; }, "Do not print the status line");
+  run_cmd->add_option("--duration", run.duration_seconds, "Stop after this many seconds");
+
+  std::vector<std::string> check_paths;
+  bool quiet = false;
+  auto* check_cmd = app.add_subcommand("check", "Validate pipeline files without running them (exit 2 on errors)");
+  check_cmd->add_option("pipelines", check_paths, "Pipeline files")->required();
+  check_cmd->add_flag("-q,--quiet", quiet, "Print only errors");
+
+  std::string docs_dir = "docs/reference";
+  auto* docs_cmd = app.add_subcommand("docs", "Generate the reference pages of every source, stage and sink");
+  docs_cmd->add_option("dir", docs_dir, "Output folder");
+
+  auto* list_cmd = app.add_subcommand("list", "List the available sources, stages and sinks");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitBadConfig;
+  }
+
+  if (*run_cmd) {
+    if (log_format == "json") run.log_format = LogFormat::kJson;
+    if (log_format == "auto" && !::isatty(2)) run.log_format = LogFormat::kJson;
+    return RunCommand(run);
+  }
+  if (*check_cmd) return CheckCommand(check_paths, quiet);
+  if (*docs_cmd) return DocsCommand(docs_dir);
+  if (*list_cmd) return ListCommand();
+  return kExitBadConfig;
+}

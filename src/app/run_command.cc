@@ -1,0 +1,71 @@
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+#include "app/commands.h"
+#include "app/components.h"
+#include "app/status_line.h"
+#include "pipeline/dead_letter_queue.h"
+#include "pipeline/executor.h"
+#include "pipeline/pipeline.h"
+
+namespace edgeflow {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void HandleStopSignal(int) { g_stop.store(true); }
+
+}  // namespace
+
+int RunCommand(const RunOptions& options) {
+  InitLogging(options.log_format, "info");
+  Diagnostics diagnostics;
+  auto loaded = LoadYamlFile(options.pipeline_path, &diagnostics);
+  SystemClock& clock = SystemClock::Instance();
+  MetricsRegistry metrics;
+  DeadLetterQueue dead_letters(&clock, &metrics);
+  std::unique_ptr<Pipeline> pipeline;
+  if (loaded) {
+    BuildServices services{&BuiltinRegistry(), &clock, &metrics, &dead_letters};
+    pipeline = BuildPipeline(*loaded, services, &diagnostics);
+  }
+  if (!pipeline) {
+    std::fprintf(stderr, "%s", diagnostics.ToString().c_str());
+    return kExitBadConfig;
+  }
+
+  Executor executor(pipeline.get(), &clock, &dead_letters);
+  if (Status st = executor.Start(); !st.ok()) {
+    spdlog::error("cannot start pipeline: {}", st.ToString());
+    return kExitFailure;
+  }
+  spdlog::info("pipeline '{}' running: {} sources, {} stages, {} sinks", pipeline->node_name,
+               pipeline->sources.size(), pipeline->stages.size(), pipeline->sinks.size());
+
+  struct sigaction action {};
+  action.sa_handler = HandleStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  const bool show_status = options.status_line && ::isatty(STDERR_FILENO) &&
+                           options.log_format == LogFormat::kText;
+  StatusLine status(&clock, &metrics, &executor);
+  const TimeMicros deadline =
+      options.duration_seconds > 0
+          ? clock.Monotonic() + static_cast<TimeMicros>(options.duration_seconds * kMicrosPerSecond)
+          : 0;
+  executor.Run(g_stop, [&] {
+    if (show_status) status.MaybePrint(stderr);
+    if (deadline != 0 && clock.Monotonic() >= deadline) g_stop.store(true);
+  });
+  std::fflush(stdout);
+  spdlog::info("pipeline stopped after {} events", executor.stats().events_in);
+  if (options.print_stats) std::fprintf(stderr, "%s", StatusLine::StatsTable(metrics).c_str());
+  return kExitOk;
+}
+
+}  // namespace edgeflow

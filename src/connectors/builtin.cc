@@ -1,0 +1,23 @@
+#include "connectors/builtin.h"
+
+#include "connectors/basic/log_sink.h"
+#include "connectors/basic/null_sink.h"
+#include "connectors/basic/stdout_sink.h"
+#include "connectors/file/file_sink.h"
+#include "connectors/replay/replay_source.h"
+#include "connectors/sim/sim_source.h"
+
+// One include and one line per source or sink type.
+
+namespace edgeflow {
+
+void RegisterBuiltinConnectors(Registry& registry) {
+  registry.Add(SimSourceDef());
+  registry.Add(ReplaySourceDef());
+  registry.Add(StdoutSinkDef());
+  registry.Add(FileSinkDef());
+  registry.Add(NullSinkDef());
+  registry.Add(LogSinkDef());
+}
+
+}  // namespace edgeflow

@@ -1,0 +1,534 @@
+#include "connectors/codec/json_decoder.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "connectors/codec/symbol_cache.h"
+
+namespace edgeflow {
+namespace {
+
+namespace ondemand = simdjson::ondemand;
+
+static_assert(JsonDecoder::kPadding >= simdjson::SIMDJSON_PADDING, "kPadding must cover simdjson's padding");
+
+enum class KeyRole : uint8_t { kField, kTime, kDevice, kTags };
+
+// What a (flattened) key means for the decoder, resolved once per name.
+struct KeyInfo {
+  std::string name;
+  Symbol symbol;
+  KeyRole role = KeyRole::kField;
+  DeclaredType type = DeclaredType::kAny;
+  bool valid = false;
+};
+
+// Keys are first looked up by their position in the object: records of one
+// stream nearly always carry the same keys in the same order, so this is one
+// short memcmp per key. Other keys go through a direct-mapped table.
+constexpr size_t kMaxPositions = 64;
+constexpr size_t kKeyTableSlots = 256;  // power of two
+
+std::string_view TrimJsonSpace(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
+                        s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool IsBlank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class JsonDecoder::Impl {
+ public:
+  explicit Impl(JsonDecoderOptions options)
+      : options_(std::move(options)),
+        parser_(std::max<size_t>(options_.max_bytes, 4096)),
+        positions_(kMaxPositions),
+        key_table_(kKeyTableSlots),
+        devices_(1024),
+        tag_names_(64) {
+    path_.reserve(256);
+    if (!options_.default_device.empty()) {
+      default_device_ = Symbol::Intern(options_.default_device);
+    }
+  }
+
+  const JsonDecoderOptions& options() const { return options_; }
+
+  DecodeResult Decode(std::string_view payload, size_t readable, TimeMicros now, Batch& out,
+                      const RejectFn& on_reject) {
+    DecodeResult result;
+    if (payload.size() > options_.max_bytes) {
+      Reject(result, DecodeReason::kTooLarge, payload, on_reject);
+      return result;
+    }
+    const char* data = payload.data();
+    if (readable < payload.size() + kPadding) data = CopyToScratch(payload);
+
+    const size_t start = out.size();
+    pending_rejects_.clear();
+    const DecodeReason reason = DecodeDocument(data, payload.size(), now, out, result);
+    if (reason != DecodeReason::kAccepted) {
+      // The document as a whole is rejected: drop what it produced.
+      while (out.size() > start) out.PopBack();
+      result.accepted = 0;
+      result.fields_dropped = 0;
+      Reject(result, reason, payload, on_reject);
+      return result;
+    }
+    for (DecodeReason r : pending_rejects_) Reject(result, r, payload, on_reject);
+    return result;
+  }
+
+ private:
+  // Per-object decoding state.
+  struct Record {
+    Event* event = nullptr;
+    bool has_time = false;
+    TimeMicros time = 0;
+    bool has_device = false;
+    Symbol device;
+    uint32_t fields_dropped = 0;
+  };
+
+  // Returns kAccepted when the document parsed (its objects may still have
+  // been rejected one by one: pending_rejects_), else the document's reason.
+  DecodeReason DecodeDocument(const char* data, size_t size, TimeMicros now, Batch& out,
+                              DecodeResult& result) {
+    ondemand::document doc;
+    if (parser_.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc)) {
+      return DecodeReason::kMalformedJson;
+    }
+    ondemand::json_type type;
+    if (doc.type().get(type)) return DecodeReason::kMalformedJson;
+    if (type == ondemand::json_type::object) {
+      ondemand::object object;
+      if (doc.get_object().get(object)) return DecodeReason::kMalformedJson;
+      const DecodeReason reason = DecodeRecord(object, now, out, result);
+      if (reason != DecodeReason::kAccepted) return reason;
+    } else if (type == ondemand::json_type::array && options_.allow_arrays) {
+      ondemand::array array;
+      if (doc.get_array().get(array)) return DecodeReason::kMalformedJson;
+      for (auto element_result : array) {
+        ondemand::value element;
+        if (std::move(element_result).get(element)) return DecodeReason::kMalformedJson;
+        ondemand::json_type element_type;
+        if (element.type().get(element_type)) return DecodeReason::kMalformedJson;
+        if (element_type != ondemand::json_type::object) {
+          pending_rejects_.push_back(DecodeReason::kNotAnObject);
+          continue;  // the array iterator skips the unread element
+        }
+        ondemand::object object;
+        if (element.get_object().get(object)) return DecodeReason::kMalformedJson;
+        const DecodeReason reason = DecodeRecord(object, now, out, result);
+        if (reason == DecodeReason::kMalformedJson) return reason;
+        if (reason != DecodeReason::kAccepted) pending_rejects_.push_back(reason);
+      }
+    } else {
+      return DecodeReason::kNotAnObject;
+    }
+    // Trailing content ({"a":1} {"b":2}): the iterator must be at the end.
+    const char* location = nullptr;
+    if (doc.current_location().get(location) != simdjson::OUT_OF_BOUNDS) {
+      return DecodeReason::kMalformedJson;
+    }
+    return DecodeReason::kAccepted;
+  }
+
+  DecodeReason DecodeRecord(ondemand::object& object, TimeMicros now, Batch& out,
+                            DecodeResult& result) {
+    Record record;
+    record.event = &out.Append();
+    ordinal_ = 0;
+    path_.clear();
+    DecodeReason reason = DecodeObject(object, 1, record);
+    if (reason == DecodeReason::kAccepted) {
+      if (!record.has_time) {
+        reason = DecodeReason::kMissingTime;
+      } else if (!record.has_device) {
+        if (default_device_.empty()) {
+          reason = DecodeReason::kMissingDevice;
+        } else {
+          record.device = default_device_;
+        }
+      }
+    }
+    if (reason == DecodeReason::kAccepted) reason = CheckTimeRange(options_, record.time, now);
+    if (reason != DecodeReason::kAccepted) {
+      out.PopBack();
+      return reason;
+    }
+    record.event->time = record.time;
+    record.event->device = record.device;
+    ++result.accepted;
+    result.fields_dropped += record.fields_dropped;
+    return DecodeReason::kAccepted;
+  }
+
+  // Decodes the members of `object` into `record`; `path_` holds the
+  // flattened prefix ("a.b.") when depth > 1.
+  DecodeReason DecodeObject(ondemand::object& object, int depth, Record& record) {
+    for (auto field_result : object) {
+      ondemand::field field;
+      if (std::move(field_result).get(field)) return DecodeReason::kMalformedJson;
+      std::string_view key;
+      if (!ReadKey(field, &key)) return DecodeReason::kMalformedJson;
+
+      std::string_view name = key;
+      const size_t prefix_size = path_.size();
+      if (depth > 1) {
+        path_.append(key);
+        name = path_;
+      }
+      const KeyInfo& info = Key(ordinal_++, name);
+      const DecodeReason reason = DecodeValue(field.value(), info, depth, record);
+      path_.resize(prefix_size);
+      if (reason != DecodeReason::kAccepted) return reason;
+    }
+    return DecodeReason::kAccepted;
+  }
+
+  DecodeReason DecodeValue(ondemand::value value, const KeyInfo& info, int depth,
+                           Record& record) {
+    ondemand::json_type type;
+    if (value.type().get(type)) return DecodeReason::kMalformedJson;
+    switch (type) {
+      case ondemand::json_type::number: return DecodeNumber(value, info, record);
+      case ondemand::json_type::string: return DecodeString(value, info, record);
+      case ondemand::json_type::boolean: return DecodeBool(value, info, record);
+      case ondemand::json_type::null: {
+        bool is_null = false;
+        if (value.is_null().get(is_null) || !is_null) return DecodeReason::kMalformedJson;
+        return DecodeReason::kAccepted;  // absent
+      }
+      case ondemand::json_type::object: {
+        if (info.role == KeyRole::kTime) return DecodeReason::kBadTime;
+        if (info.role == KeyRole::kDevice) return DecodeReason::kMissingDevice;
+        if (info.role == KeyRole::kTags && depth == 1) return DecodeTags(value, record);
+        if (depth >= options_.max_depth) {
+          return options_.strict ? DecodeReason::kUnsupportedValue : DecodeReason::kAccepted;
+        }
+        ondemand::object child;
+        if (value.get_object().get(child)) return DecodeReason::kMalformedJson;
+        if (depth == 1) path_.assign(info.name);
+        path_.push_back('.');
+        return DecodeObject(child, depth + 1, record);
+      }
+      case ondemand::json_type::array:
+        if (info.role == KeyRole::kTime) return DecodeReason::kBadTime;
+        if (info.role == KeyRole::kDevice) return DecodeReason::kMissingDevice;
+        return options_.strict ? DecodeReason::kUnsupportedValue : DecodeReason::kAccepted;
+    }
+    return DecodeReason::kMalformedJson;
+  }
+
+  DecodeReason DecodeNumber(ondemand::value& value, const KeyInfo& info, Record& record) {
+    if (info.role == KeyRole::kDevice) {  // a numeric id: its JSON text
+      record.device = devices_.Get(TrimJsonSpace(value.raw_json_token()));
+      record.has_device = true;
+      return DecodeReason::kAccepted;
+    }
+    bool is_int = false;
+    int64_t i = 0;
+    double d = 0;
+    ondemand::number number;
+    if (value.get_number().get(number) == simdjson::SUCCESS) {
+      switch (number.get_number_type()) {
+        case ondemand::number_type::signed_integer:
+          is_int = true;
+          i = number.get_int64();
+          d = static_cast<double>(i);
+          break;
+        case ondemand::number_type::unsigned_integer:
+          d = static_cast<double>(number.get_uint64());
+          break;
+        case ondemand::number_type::floating_point_number: d = number.get_double(); break;
+      }
+    } else {
+      // simdjson refuses numbers beyond double range (1e400) and some very
+      // long integers: read the token again to tell those apart.
+      const std::string_view raw = TrimJsonSpace(value.raw_json_token());
+      auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), d);
+      if (ec == std::errc::result_out_of_range) {
+        return info.role == KeyRole::kTime ? DecodeReason::kBadTime : DecodeReason::kNonFinite;
+      }
+      if (ec != std::errc() || ptr != raw.data() + raw.size()) return DecodeReason::kMalformedJson;
+    }
+    switch (info.role) {
+      case KeyRole::kTime: {
+        const DecodeReason r = is_int ? TimeFromInt(i, options_.time_format, &record.time)
+                                      : TimeFromDouble(d, options_.time_format, &record.time);
+        record.has_time = r == DecodeReason::kAccepted;
+        return r;
+      }
+      case KeyRole::kDevice:  // handled above
+      case KeyRole::kField:
+      case KeyRole::kTags: break;
+    }
+    if (info.type == DeclaredType::kString || info.type == DeclaredType::kBool) {
+      return Mismatch(record);
+    }
+    if (!std::isfinite(d)) return DecodeReason::kNonFinite;
+    if (is_int && options_.keep_integers) {
+      record.event->Set(info.symbol, Value::Int(i));
+    } else {
+      record.event->Set(info.symbol, Value::Double(d));
+    }
+    return DecodeReason::kAccepted;
+  }
+
+  DecodeReason DecodeString(ondemand::value& value, const KeyInfo& info, Record& record) {
+    std::string_view s;
+    if (value.get_string().get(s)) return DecodeReason::kMalformedJson;
+    switch (info.role) {
+      case KeyRole::kTime: {
+        const DecodeReason r = TimeFromText(s, options_.time_format, &record.time);
+        record.has_time = r == DecodeReason::kAccepted;
+        return r;
+      }
+      case KeyRole::kDevice:
+        if (!s.empty()) {  // "" counts as absent
+          record.device = devices_.Get(s);
+          record.has_device = true;
+        }
+        return DecodeReason::kAccepted;
+      case KeyRole::kField:
+      case KeyRole::kTags: break;
+    }
+    if (info.type == DeclaredType::kNumber) {
+      if (IsNonFiniteText(s)) return DecodeReason::kNonFinite;
+      return Mismatch(record);
+    }
+    if (info.type == DeclaredType::kBool) return Mismatch(record);
+    record.event->SetString(info.symbol, s);
+    return DecodeReason::kAccepted;
+  }
+
+  DecodeReason DecodeBool(ondemand::value& value, const KeyInfo& info, Record& record) {
+    bool b = false;
+    if (value.get_bool().get(b)) return DecodeReason::kMalformedJson;
+    switch (info.role) {
+      case KeyRole::kTime: return DecodeReason::kBadTime;
+      case KeyRole::kDevice: return DecodeReason::kMissingDevice;
+      case KeyRole::kField:
+      case KeyRole::kTags: break;
+    }
+    if (info.type == DeclaredType::kNumber || info.type == DeclaredType::kString) {
+      return Mismatch(record);
+    }
+    record.event->Set(info.symbol, Value::Bool(b));
+    return DecodeReason::kAccepted;
+  }
+
+  DecodeReason DecodeTags(ondemand::value& value, Record& record) {
+    ondemand::object tags;
+    if (value.get_object().get(tags)) return DecodeReason::kMalformedJson;
+    for (auto field_result : tags) {
+      ondemand::field field;
+      if (std::move(field_result).get(field)) return DecodeReason::kMalformedJson;
+      std::string_view key;
+      if (!ReadKey(field, &key)) return DecodeReason::kMalformedJson;
+      ondemand::value& tag = field.value();
+      ondemand::json_type type;
+      if (tag.type().get(type)) return DecodeReason::kMalformedJson;
+      std::string_view text;
+      switch (type) {
+        case ondemand::json_type::string:
+          if (tag.get_string().get(text)) return DecodeReason::kMalformedJson;
+          break;
+        case ondemand::json_type::number: {
+          text = TrimJsonSpace(tag.raw_json_token());
+          double unused;
+          if (tag.get_double().get(unused)) return DecodeReason::kMalformedJson;
+          break;
+        }
+        case ondemand::json_type::boolean: {
+          bool b;
+          if (tag.get_bool().get(b)) return DecodeReason::kMalformedJson;
+          text = b ? "true" : "false";
+          break;
+        }
+        case ondemand::json_type::null: {
+          bool is_null = false;
+          if (tag.is_null().get(is_null) || !is_null) return DecodeReason::kMalformedJson;
+          continue;
+        }
+        case ondemand::json_type::object:
+        case ondemand::json_type::array:
+          if (options_.strict) return DecodeReason::kUnsupportedValue;
+          continue;
+      }
+      record.event->SetTag(tag_names_.Get(key), text);
+    }
+    return DecodeReason::kAccepted;
+  }
+
+  DecodeReason Mismatch(Record& record) {
+    if (options_.on_type_mismatch == TypeMismatchPolicy::kDropField) {
+      ++record.fields_dropped;
+      return DecodeReason::kAccepted;
+    }
+    return DecodeReason::kTypeMismatch;
+  }
+
+  // The key's bytes without unescaping when it holds no escape (the usual
+  // case): stage 1 has validated the string, so its closing quote exists.
+  static bool ReadKey(ondemand::field& field, std::string_view* key) {
+    const char* raw = reinterpret_cast<const char*>(field.key().raw());
+    size_t n = 0;
+    while (raw[n] != '"' && raw[n] != '\\') ++n;
+    if (raw[n] == '"') {
+      *key = std::string_view(raw, n);
+      return true;
+    }
+    return field.unescaped_key().get(*key) == simdjson::SUCCESS;
+  }
+
+  const KeyInfo& Key(size_t ordinal, std::string_view name) {
+    if (ordinal < positions_.size()) {
+      KeyInfo& slot = positions_[ordinal];
+      if (slot.valid && std::string_view(slot.name) == name) return slot;
+      slot = Lookup(name);
+      return slot;
+    }
+    return Lookup(name);
+  }
+
+  const KeyInfo& Lookup(std::string_view name) {
+    KeyInfo& slot = key_table_[SymbolCache::Hash(name) & (kKeyTableSlots - 1)];
+    if (slot.valid && std::string_view(slot.name) == name) return slot;
+    slot.name.assign(name);
+    slot.symbol = Symbol::Intern(name);
+    slot.role = KeyRole::kField;
+    if (name == options_.time_field) {
+      slot.role = KeyRole::kTime;
+    } else if (!options_.device_field.empty() && name == options_.device_field) {
+      slot.role = KeyRole::kDevice;
+    } else if (!options_.tags_field.empty() && name == options_.tags_field) {
+      slot.role = KeyRole::kTags;
+    }
+    auto it = options_.types.find(name);
+    slot.type = it == options_.types.end() ? DeclaredType::kAny : it->second;
+    slot.valid = true;
+    return slot;
+  }
+
+  const char* CopyToScratch(std::string_view payload) {
+    const size_t needed = payload.size() + kPadding;
+    if (needed > scratch_capacity_) {
+      scratch_capacity_ = std::max(needed, scratch_capacity_ * 2);
+      scratch_ = std::make_unique<char[]>(scratch_capacity_);
+    }
+    std::memcpy(scratch_.get(), payload.data(), payload.size());
+    std::memset(scratch_.get() + payload.size(), ' ', kPadding);
+    return scratch_.get();
+  }
+
+  static void Reject(DecodeResult& result, DecodeReason reason, std::string_view payload,
+                     const RejectFn& on_reject) {
+    result.reason = reason;
+    result.excerpt = RecordExcerpt(payload);
+    ++result.rejected;
+    if (on_reject) on_reject(reason, result.excerpt);
+  }
+
+  JsonDecoderOptions options_;
+  ondemand::parser parser_;
+  Symbol default_device_;
+  std::vector<KeyInfo> positions_;
+  std::vector<KeyInfo> key_table_;
+  SymbolCache devices_;
+  SymbolCache tag_names_;
+  size_t ordinal_ = 0;
+  std::string path_;  // flattened prefix of the object being read
+  std::vector<DecodeReason> pending_rejects_;
+  std::unique_ptr<char[]> scratch_;
+  size_t scratch_capacity_ = 0;
+};
+
+JsonDecoder::JsonDecoder(JsonDecoderOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+JsonDecoder::~JsonDecoder() = default;
+JsonDecoder::JsonDecoder(JsonDecoder&&) noexcept = default;
+JsonDecoder& JsonDecoder::operator=(JsonDecoder&&) noexcept = default;
+
+const JsonDecoderOptions& JsonDecoder::options() const { return impl_->options(); }
+
+DecodeResult JsonDecoder::Decode(std::string_view payload, TimeMicros now, Batch& out,
+                                 const RejectFn& on_reject) {
+  return impl_->Decode(payload, payload.size(), now, out, on_reject);
+}
+
+DecodeResult JsonDecoder::DecodeInPlace(std::string_view payload, size_t readable, TimeMicros now,
+                                        Batch& out, const RejectFn& on_reject) {
+  return impl_->Decode(payload, readable, now, out, on_reject);
+}
+
+DecodeResult JsonDecoder::DecodeLines(std::string_view buffer, TimeMicros now, Batch& out,
+                                      const RejectFn& on_reject) {
+  DecodeResult total;
+  const char* p = buffer.data();
+  const char* const end = p + buffer.size();
+  while (p < end) {
+    const char* newline = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    const char* line_end = newline ? newline : end;
+    std::string_view line(p, line_end - p);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!IsBlank(line)) {
+      const DecodeResult r =
+          impl_->Decode(line, static_cast<size_t>(end - p), now, out, on_reject);
+      total.accepted += r.accepted;
+      total.rejected += r.rejected;
+      total.fields_dropped += r.fields_dropped;
+      if (!r.ok()) {
+        total.reason = r.reason;
+        total.excerpt = r.excerpt;
+      }
+    }
+    p = newline ? newline + 1 : end;
+  }
+  return total;
+}
+
+std::vector<ParamDef> JsonDecoderParamDefs() {
+  return {
+      {"tags_field", "string", "tags",
+       "JSON: top-level key whose object becomes the event's tags (\"\" for none).", false},
+      {"arrays", "bool", "false",
+       "JSON: a document may be an array of objects, one event each.", false},
+      {"strict", "bool", "false",
+       "JSON: reject records holding arrays or objects nested deeper than max_depth "
+       "(`unsupported_value`) instead of skipping those values.",
+       false},
+      {"max_depth", "int", "4",
+       "JSON: nesting levels flattened into dotted field names ({\"a\":{\"b\":1}} gives `a.b`).",
+       false},
+  };
+}
+
+void ParseJsonDecoderOptions(const ConfigNode& config, JsonDecoderOptions* options) {
+  options->tags_field = config["tags_field"].String(options->tags_field);
+  options->allow_arrays = config["arrays"].Bool(options->allow_arrays);
+  options->strict = config["strict"].Bool(options->strict);
+  const ConfigNode max_depth = config["max_depth"];
+  const int64_t depth = max_depth.Int(options->max_depth);
+  if (depth < 1 || depth > 16) {
+    max_depth.Error("must be between 1 and 16");
+  } else {
+    options->max_depth = static_cast<int>(depth);
+  }
+}
+
+}  // namespace edgeflow

@@ -1,0 +1,19 @@
+// The `replay` source: plays back a recorded file of readings (JSON lines or
+// CSV) as a stream of events, as fast as possible, at the recorded pace, or
+// at a multiple of it; optionally in a loop.
+//
+// The file is read in chunks into one fixed buffer (read_buffer +
+// max_line_bytes), so memory stays bounded whatever the file size; records
+// are decoded by the shared payload decoders (connectors/codec). Rejected
+// lines are counted as `dropped{reason=...}` and sent to the dead letters;
+// the source never stops on bad data. Pacing reads the context clock and
+// never sleeps: Poll returns kIdle until the next event is due.
+#pragma once
+
+#include "pipeline/registry.h"
+
+namespace edgeflow {
+
+ComponentDef ReplaySourceDef();
+
+}  // namespace edgeflow

@@ -1,0 +1,62 @@
+// Aggregates over a set of numeric values: the functions a window (and
+// resample) computes per field.
+//
+// AggState accumulates one field's values in O(1) memory (plus a bounded
+// quantile sketch when a percentile is requested), can merge with another
+// state (session windows merge), and yields each requested aggregate.
+// Standard deviation is the sample standard deviation (n - 1 denominator,
+// as in pandas and SQL STDDEV), 0 for a single value; it is computed with
+// Welford's update so it stays accurate for large offsets.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/quantile_sketch.h"
+#include "model/symbol.h"
+
+namespace edgeflow {
+
+enum class AggKind { kCount, kSum, kMean, kMin, kMax, kStddev, kFirst, kLast, kP50, kP95, kP99 };
+
+// Names accepted in configs: count sum mean avg min max stddev first last p50 p95 p99 median.
+std::optional<AggKind> ParseAggKind(std::string_view name);
+std::string_view AggKindName(AggKind kind);
+std::vector<std::string> AggKindNames();
+bool AggNeedsSketch(AggKind kind);
+
+// One requested output: input field, function, output field name.
+struct AggSpec {
+  Symbol input;
+  AggKind kind;
+  Symbol output;  // "<input>_<kind>"
+};
+
+class AggState {
+ public:
+  void Add(double value, TimeMicros time);
+  void Merge(const AggState& other);
+  void Reset(bool with_sketch);
+  // The aggregate's value, or nullopt when no value was added (count gives 0).
+  std::optional<double> Get(AggKind kind) const;
+  uint64_t count() const { return count_; }
+
+ private:
+  uint64_t count_ = 0;
+  double sum_ = 0;
+  double mean_ = 0;
+  double m2_ = 0;
+  double min_ = 0;
+  double max_ = 0;
+  double first_ = 0;
+  double last_ = 0;
+  TimeMicros first_time_ = 0;
+  TimeMicros last_time_ = 0;
+  std::unique_ptr<QuantileSketch> sketch_;
+};
+
+}  // namespace edgeflow

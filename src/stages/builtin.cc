@@ -1,0 +1,26 @@
+#include "stages/builtin.h"
+
+// One include and one line per stage type.
+#include "stages/deadband.h"
+#include "stages/dedupe.h"
+#include "stages/filter.h"
+#include "stages/map.h"
+#include "stages/resample.h"
+#include "stages/rule.h"
+#include "stages/smooth.h"
+#include "stages/window.h"
+
+namespace edgeflow {
+
+void RegisterBuiltinStages(Registry& registry) {
+  registry.Add(FilterStageDef());
+  registry.Add(MapStageDef());
+  registry.Add(WindowStageDef());
+  registry.Add(RuleStageDef());
+  registry.Add(DeadbandStageDef());
+  registry.Add(DedupeStageDef());
+  registry.Add(SmoothStageDef());
+  registry.Add(ResampleStageDef());
+}
+
+}  // namespace edgeflow

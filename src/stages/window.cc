@@ -1,0 +1,606 @@
+#include "stages/window.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <unordered_map>
+
+#include "config/units.h"
+#include "stages/aggregator.h"
+#include "stages/stage_util.h"
+#include "stages/window_assigner.h"
+#include "common/time_format.h"
+
+namespace edgeflow {
+namespace {
+
+enum class WindowKind { kTumbling, kHopping, kSliding, kSession, kCalendar };
+enum class LatePolicy { kDrop, kSide, kUpdate };
+
+// One component of a window key.
+struct KeyPart {
+  enum class Kind { kDevice, kTag, kField } kind;
+  Symbol name;
+};
+
+struct WindowConfig {
+  WindowKind kind = WindowKind::kTumbling;
+  TimeMicros size = 0;
+  TimeMicros hop = 0;
+  TimeMicros gap = 0;
+  std::optional<WindowAssigner> assigner;
+  std::vector<KeyPart> key;
+  bool device_only_key = true;
+  std::vector<Symbol> inputs;  // distinct aggregated fields
+  std::vector<AggSpec> specs;
+  std::vector<size_t> spec_input;  // spec -> index in inputs
+  bool needs_sketch = false;
+  TimeMicros allowed_lateness = 0;
+  LatePolicy late = LatePolicy::kDrop;
+  int late_port = -1;
+  size_t max_keys = 100000;
+  size_t max_windows_per_key = 1000;
+  size_t max_samples_per_key = 100000;  // sliding
+  bool emit_bounds = false;
+};
+
+struct WindowState {
+  TimeMicros start = 0;
+  TimeMicros end = 0;  // exclusive; for sessions: last event + gap
+  TimeMicros last_event = 0;
+  uint64_t events = 0;
+  bool fired = false;
+  int revision = 0;
+  std::vector<AggState> aggs;
+};
+
+struct KeyState {
+  Event prototype;  // device and key fields, copied into every result
+  uint64_t order = 0;
+  std::vector<WindowState> windows;  // sorted by start
+  // Sliding windows: buffered samples in time order; values has
+  // inputs.size() entries per sample, NaN where the field was missing.
+  std::deque<TimeMicros> sample_times;
+  std::deque<double> sample_values;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+class WindowStage final : public Stage {
+ public:
+  WindowStage(WindowConfig config, const ComponentContext& ctx)
+      : c_(std::move(config)),
+        ctx_(ctx),
+        late_dropped_(ctx.counters.Dropped("late")),
+        too_late_(ctx.counters.Dropped("too_late")),
+        key_limit_(ctx.counters.Dropped("max_keys")),
+        window_limit_(ctx.counters.Dropped("max_windows_per_key")),
+        count_(Symbol::Intern("count")),
+        revision_(Symbol::Intern("revision")),
+        window_start_(Symbol::Intern("window_start")),
+        window_end_(Symbol::Intern("window_end")),
+        duration_(Symbol::Intern("duration_s")) {
+    values_.resize(c_.inputs.size());
+  }
+
+  void Process(Batch& batch, Emitter& out) override {
+    results_.Clear();
+    late_.Clear();
+    for (Event& e : batch) {
+      KeyState* key = FindOrCreateKey(e);
+      if (key == nullptr) continue;
+      ReadValues(e);
+      switch (c_.kind) {
+        case WindowKind::kSliding: AddSliding(*key, e); break;
+        case WindowKind::kSession: AddSession(*key, e); break;
+        default: AddFixed(*key, e); break;
+      }
+    }
+    if (!results_.empty()) out.Emit(results_);
+    if (!late_.empty()) out.Emit(c_.late_port, late_);
+  }
+
+  void OnWatermark(TimeMicros wm, Emitter& out) override {
+    watermark_ = wm;
+    if (wm < next_due_) return;
+    FireUpTo(wm, out);
+  }
+
+  void Flush(Emitter& out) override {
+    FireUpTo(std::numeric_limits<TimeMicros>::max(), out);
+  }
+
+ private:
+  KeyState* FindOrCreateKey(const Event& e) {
+    if (c_.device_only_key) {
+      const uint32_t id = e.device.id();
+      if (id < by_device_.size() && by_device_[id] >= 0) return keys_[static_cast<size_t>(by_device_[id])].get();
+      if (!ReserveKey(e)) return nullptr;
+      if (id >= by_device_.size()) by_device_.resize(id + 1024, -1);
+      by_device_[id] = static_cast<int32_t>(keys_.size());
+      return NewKey(e);
+    }
+    key_buffer_.clear();
+    for (const KeyPart& part : c_.key) {
+      switch (part.kind) {
+        case KeyPart::Kind::kDevice: key_buffer_.append(e.device.name()); break;
+        case KeyPart::Kind::kTag: key_buffer_.append(e.Tag(part.name).value_or("")); break;
+        case KeyPart::Kind::kField: {
+          const Value* v = e.Find(part.name);
+          if (v == nullptr) break;
+          if (v->type == ValueType::kString) {
+            key_buffer_.append(e.Text(*v));
+          } else {
+            char buf[32];
+            const int n = std::snprintf(buf, sizeof buf, "%.17g", v->AsNumber().value_or(0));
+            key_buffer_.append(buf, static_cast<size_t>(n));
+          }
+          break;
+        }
+      }
+      key_buffer_.push_back('\x1f');
+    }
+    auto it = by_key_.find(std::string_view(key_buffer_));
+    if (it != by_key_.end()) return keys_[static_cast<size_t>(it->second)].get();
+    if (!ReserveKey(e)) return nullptr;
+    by_key_.emplace(key_buffer_, static_cast<int32_t>(keys_.size()));
+    return NewKey(e);
+  }
+
+  bool ReserveKey(const Event&) {
+    if (keys_.size() < c_.max_keys) return true;
+    key_limit_->Add();
+    return false;
+  }
+
+  KeyState* NewKey(const Event& e) {
+    auto key = std::make_unique<KeyState>();
+    key->order = keys_.size();
+    key->prototype.device = e.device;
+    for (const KeyPart& part : c_.key) {
+      if (part.kind == KeyPart::Kind::kField) {
+        if (const Value* v = e.Find(part.name)) key->prototype.SetFrom(part.name, *v, e);
+      } else if (part.kind == KeyPart::Kind::kTag) {
+        if (auto t = e.Tag(part.name)) key->prototype.SetTag(part.name, *t);
+      }
+    }
+    keys_.push_back(std::move(key));
+    return keys_.back().get();
+  }
+
+  void ReadValues(const Event& e) {
+    for (size_t i = 0; i < c_.inputs.size(); ++i) {
+      const std::optional<double> v = e.Number(c_.inputs[i]);
+      values_[i] = v && std::isfinite(*v) ? *v : std::nan("");
+    }
+  }
+
+  void AddValues(WindowState& w, TimeMicros t) {
+    ++w.events;
+    for (size_t i = 0; i < values_.size(); ++i) {
+      if (!std::isnan(values_[i])) w.aggs[i].Add(values_[i], t);
+    }
+  }
+
+  WindowState& InsertWindow(KeyState& key, TimeMicros start, TimeMicros end) {
+    auto it = std::lower_bound(key.windows.begin(), key.windows.end(), start,
+                               [](const WindowState& w, TimeMicros s) { return w.start < s; });
+    it = key.windows.insert(it, WindowState{});
+    it->start = start;
+    it->end = end;
+    it->aggs.resize(c_.inputs.size());
+    for (AggState& a : it->aggs) a.Reset(c_.needs_sketch);
+    next_due_ = std::min(next_due_, end);
+    return *it;
+  }
+
+  void HandleLate(Event& e) {
+    ctx_.counters.late->Add();
+    switch (c_.late) {
+      case LatePolicy::kSide: late_.Append(e); break;
+      case LatePolicy::kUpdate: too_late_->Add(); break;
+      case LatePolicy::kDrop: late_dropped_->Add(); break;
+    }
+  }
+
+  // Tumbling, hopping and calendar windows.
+  void AddFixed(KeyState& key, Event& e) {
+    bounds_.clear();
+    c_.assigner->Assign(e.time, bounds_);
+    const TimeMicros lateness = c_.late == LatePolicy::kUpdate ? c_.allowed_lateness : 0;
+    bool accepted = false;
+    for (const WindowBounds& b : bounds_) {
+      WindowState* w = nullptr;
+      for (WindowState& existing : key.windows) {
+        if (existing.start == b.start) w = &existing;
+      }
+      // A window whose end the watermark passed has fired; only `update`
+      // keeps accepting events for it, until its lateness runs out.
+      const bool closed = watermark_ != kNone && b.end <= watermark_;
+      if (closed && (c_.late != LatePolicy::kUpdate || b.end + lateness <= watermark_)) continue;
+      if (w == nullptr) {
+        if (key.windows.size() >= c_.max_windows_per_key) {
+          window_limit_->Add();
+          continue;
+        }
+        w = &InsertWindow(key, b.start, b.end);
+      }
+      AddValues(*w, e.time);
+      accepted = true;
+      if (closed) {  // an update to a fired (or never-fired, past) window
+        w->fired = true;
+        ++w->revision;
+        EmitResult(key, *w, results_);
+      }
+    }
+    if (!accepted) HandleLate(e);
+  }
+
+  void AddSession(KeyState& key, Event& e) {
+    const TimeMicros t = e.time;
+    const TimeMicros lateness = c_.late == LatePolicy::kUpdate ? c_.allowed_lateness : 0;
+    // Sessions this event touches: start - gap <= t < end.
+    WindowState* target = nullptr;
+    for (size_t i = 0; i < key.windows.size();) {
+      WindowState& w = key.windows[i];
+      if (t >= w.start - c_.gap && t < w.end) {
+        if (target == nullptr) {
+          target = &w;
+          ++i;
+        } else {  // bridges two sessions: merge w into target
+          target->start = std::min(target->start, w.start);
+          target->end = std::max(target->end, w.end);
+          target->last_event = std::max(target->last_event, w.last_event);
+          target->events += w.events;
+          target->revision = std::max(target->revision, w.revision);
+          target->fired = target->fired || w.fired;
+          for (size_t a = 0; a < target->aggs.size(); ++a) target->aggs[a].Merge(w.aggs[a]);
+          const TimeMicros target_start = target->start;
+          key.windows.erase(key.windows.begin() + static_cast<std::ptrdiff_t>(i));
+          for (WindowState& s : key.windows) {
+            if (s.start == target_start) target = &s;
+          }
+        }
+      } else {
+        ++i;
+      }
+    }
+    const bool past = watermark_ != kNone && t + c_.gap <= watermark_ - lateness;
+    if (target == nullptr && (past || (watermark_ != kNone && c_.late != LatePolicy::kUpdate &&
+                                       t + c_.gap <= watermark_))) {
+      HandleLate(e);
+      return;
+    }
+    if (target == nullptr) {
+      if (key.windows.size() >= c_.max_windows_per_key) {
+        window_limit_->Add();
+        return;
+      }
+      target = &InsertWindow(key, t, t + c_.gap);
+      target->last_event = t;
+    } else if (target->fired && c_.late != LatePolicy::kUpdate) {
+      HandleLate(e);
+      return;
+    }
+    target->start = std::min(target->start, t);
+    target->last_event = std::max(target->last_event, t);
+    target->end = std::max(target->end, t + c_.gap);
+    next_due_ = std::min(next_due_, target->end);
+    AddValues(*target, t);
+    if (target->fired) {
+      ++target->revision;
+      EmitResult(key, *target, results_);
+    }
+  }
+
+  void AddSliding(KeyState& key, Event& e) {
+    const TimeMicros t = e.time;
+    if (watermark_ != kNone && t < watermark_ - c_.allowed_lateness) {
+      HandleLate(e);
+      return;
+    }
+    // Insert in time order (usually at the back).
+    auto pos = std::upper_bound(key.sample_times.begin(), key.sample_times.end(), t);
+    const auto index = static_cast<size_t>(pos - key.sample_times.begin());
+    key.sample_times.insert(pos, t);
+    const size_t n = c_.inputs.size();
+    key.sample_values.insert(key.sample_values.begin() + static_cast<std::ptrdiff_t>(index * n),
+                             values_.begin(), values_.end());
+    // Bound memory: drop the oldest samples beyond the cap or the horizon.
+    const TimeMicros newest = key.sample_times.back();
+    while (!key.sample_times.empty() &&
+           (key.sample_times.size() > c_.max_samples_per_key ||
+            key.sample_times.front() <= newest - c_.size - c_.allowed_lateness)) {
+      key.sample_times.pop_front();
+      key.sample_values.erase(key.sample_values.begin(), key.sample_values.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    WindowState& w = sliding_state_;
+    w.start = t - c_.size;
+    w.end = t;
+    w.events = 0;
+    w.revision = 0;
+    if (w.aggs.size() != n) w.aggs.resize(n);
+    for (AggState& a : w.aggs) a.Reset(c_.needs_sketch);
+    for (size_t s = 0; s < key.sample_times.size(); ++s) {
+      const TimeMicros st = key.sample_times[s];
+      if (st <= t - c_.size || st > t) continue;
+      ++w.events;
+      for (size_t i = 0; i < n; ++i) {
+        const double v = key.sample_values[s * n + i];
+        if (!std::isnan(v)) w.aggs[i].Add(v, st);
+      }
+    }
+    EmitResult(key, w, results_, /*time=*/t);
+  }
+
+  void EmitResult(const KeyState& key, const WindowState& w, Batch& out,
+                  std::optional<TimeMicros> time = std::nullopt) {
+    Event& r = out.Append();
+    r.CopyFrom(key.prototype);
+    r.time = time.value_or(w.start);
+    r.SetInt(count_, static_cast<int64_t>(w.events));
+    for (size_t s = 0; s < c_.specs.size(); ++s) {
+      const AggState& a = w.aggs[c_.spec_input[s]];
+      const std::optional<double> v = a.Get(c_.specs[s].kind);
+      if (!v) continue;
+      if (c_.specs[s].kind == AggKind::kCount) {
+        r.SetInt(c_.specs[s].output, static_cast<int64_t>(*v));
+      } else {
+        r.SetDouble(c_.specs[s].output, *v);
+      }
+    }
+    if (c_.kind == WindowKind::kSession) {
+      r.SetDouble(duration_, static_cast<double>(w.last_event - w.start) / kMicrosPerSecond);
+    }
+    if (c_.emit_bounds) {
+      std::string text;
+      AppendIsoTime(w.start, text);
+      r.SetString(window_start_, text);
+      text.clear();
+      AppendIsoTime(c_.kind == WindowKind::kSession ? w.last_event : w.end, text);
+      r.SetString(window_end_, text);
+    }
+    if (w.revision > 0) r.SetInt(revision_, w.revision);
+  }
+
+  void FireUpTo(TimeMicros wm, Emitter& out) {
+    struct Due {
+      TimeMicros start;
+      uint64_t order;
+      KeyState* key;
+      size_t window;
+    };
+    const TimeMicros lateness = c_.late == LatePolicy::kUpdate ? c_.allowed_lateness : 0;
+    TimeMicros next = kNever;
+    std::vector<Due> fire;
+    for (auto& key : keys_) {
+      for (size_t i = 0; i < key->windows.size(); ++i) {
+        WindowState& w = key->windows[i];
+        if (!w.fired && w.end <= wm) fire.push_back({w.start, key->order, key.get(), i});
+      }
+    }
+    std::sort(fire.begin(), fire.end(), [](const Due& a, const Due& b) {
+      return a.start != b.start ? a.start < b.start : a.order < b.order;
+    });
+    results_.Clear();
+    for (const Due& d : fire) {
+      WindowState& w = d.key->windows[d.window];
+      w.fired = true;
+      EmitResult(*d.key, w, results_);
+    }
+    // Free windows past their lateness; find the next time anything is due.
+    for (auto& key : keys_) {
+      auto& ws = key->windows;
+      ws.erase(std::remove_if(ws.begin(), ws.end(),
+                              [&](const WindowState& w) {
+                                return w.fired && (wm == kNever || w.end + lateness <= wm);
+                              }),
+               ws.end());
+      for (const WindowState& w : ws) {
+        next = std::min(next, w.fired ? w.end + lateness : w.end);
+      }
+    }
+    next_due_ = next;
+    if (!results_.empty()) out.Emit(results_);
+    results_.Clear();
+  }
+
+  static constexpr TimeMicros kNone = std::numeric_limits<TimeMicros>::min();
+  static constexpr TimeMicros kNever = std::numeric_limits<TimeMicros>::max();
+
+  WindowConfig c_;
+  ComponentContext ctx_;
+  Counter* late_dropped_;
+  Counter* too_late_;
+  Counter* key_limit_;
+  Counter* window_limit_;
+  Symbol count_, revision_, window_start_, window_end_, duration_;
+
+  std::vector<std::unique_ptr<KeyState>> keys_;
+  std::vector<int32_t> by_device_;
+  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> by_key_;
+  std::string key_buffer_;
+  std::vector<double> values_;
+  std::vector<WindowBounds> bounds_;
+  WindowState sliding_state_;
+  TimeMicros watermark_ = kNone;
+  TimeMicros next_due_ = kNever;
+  Batch results_;
+  Batch late_;
+};
+
+std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
+  const ConfigNode& cfg = ctx.config;
+  WindowConfig c;
+  const std::string kind = cfg["type"].Enum("tumbling", {"tumbling", "hopping", "sliding", "session", "calendar"});
+  if (kind == "hopping") c.kind = WindowKind::kHopping;
+  else if (kind == "sliding") c.kind = WindowKind::kSliding;
+  else if (kind == "session") c.kind = WindowKind::kSession;
+  else if (kind == "calendar") c.kind = WindowKind::kCalendar;
+  // `calendar: day` alone implies the calendar kind.
+  if (cfg.Has("calendar") && !cfg.Has("type")) c.kind = WindowKind::kCalendar;
+
+  switch (c.kind) {
+    case WindowKind::kTumbling:
+    case WindowKind::kHopping:
+    case WindowKind::kSliding: {
+      if (!cfg.Require("size")) return std::nullopt;
+      c.size = cfg["size"].Duration(0);
+      if (c.size <= 0) cfg["size"].Error("must be > 0");
+      c.hop = c.kind == WindowKind::kHopping ? cfg["hop"].Duration(0) : c.size;
+      if (c.kind == WindowKind::kHopping && !cfg.Has("hop")) cfg.Require("hop");
+      if (c.hop <= 0) {
+        cfg["hop"].Error("must be > 0");
+      } else if (c.size > 0 && c.size / c.hop > 1000) {
+        cfg["hop"].Error("too small for the window size: at most 1000 windows may overlap");
+      }
+      if (c.size > 0 && c.hop > 0) {
+        c.assigner = WindowAssigner::Fixed(c.size, c.hop, cfg["offset"].Duration(0));
+      }
+      break;
+    }
+    case WindowKind::kSession:
+      if (!cfg.Require("gap")) return std::nullopt;
+      c.gap = cfg["gap"].Duration(0);
+      if (c.gap <= 0) cfg["gap"].Error("must be > 0");
+      break;
+    case WindowKind::kCalendar: {
+      const std::string unit = cfg["calendar"].Enum("day", {"hour", "day", "week", "month"});
+      CalendarUnit u = CalendarUnit::kDay;
+      if (unit == "hour") u = CalendarUnit::kHour;
+      else if (unit == "week") u = CalendarUnit::kWeek;
+      else if (unit == "month") u = CalendarUnit::kMonth;
+      const std::string zone_name = cfg["timezone"].String("UTC");
+      auto zone = TimeZone::Load(zone_name);
+      if (!zone.ok()) {
+        cfg["timezone"].Error(zone.status().message(), "an IANA name such as Europe/Berlin or America/New_York");
+        return std::nullopt;
+      }
+      const std::string ws = cfg["week_start"].Enum("monday", {"monday", "sunday", "saturday"});
+      const int week_start = ws == "monday" ? 1 : ws == "sunday" ? 0 : 6;
+      c.assigner = WindowAssigner::Calendar(std::move(zone).value(), u, week_start);
+      break;
+    }
+  }
+
+  // Key.
+  std::vector<std::string> key = cfg.Has("key") ? cfg["key"].StringList() : std::vector<std::string>{"device"};
+  c.device_only_key = key.size() == 1 && key[0] == "device";
+  for (const std::string& k : key) {
+    if (k == "device") {
+      c.key.push_back({KeyPart::Kind::kDevice, Symbol()});
+    } else if (k.rfind("tags.", 0) == 0) {
+      c.key.push_back({KeyPart::Kind::kTag, Symbol::Intern(k.substr(5))});
+    } else {
+      CheckFieldKnown(ctx, cfg["key"], k);
+      c.key.push_back({KeyPart::Kind::kField, Symbol::Intern(k)});
+    }
+  }
+
+  // Aggregates: {field: [agg, ...]} or {field: agg}.
+  ConfigNode aggs = cfg["aggregate"];
+  if (aggs.defined() && !aggs.is_map()) aggs.Error("expected a map of field: [aggregates]");
+  for (const std::string& field : aggs.Keys()) {
+    ConfigNode list = aggs[field];
+    CheckFieldKnown(ctx, list, field);
+    const Symbol input = Symbol::Intern(field);
+    size_t input_index = c.inputs.size();
+    for (size_t i = 0; i < c.inputs.size(); ++i) {
+      if (c.inputs[i] == input) input_index = i;
+    }
+    if (input_index == c.inputs.size()) c.inputs.push_back(input);
+    for (const std::string& name : list.StringList()) {
+      const auto kind = ParseAggKind(name);
+      if (!kind) {
+        const std::string close = ClosestMatch(name, AggKindNames());
+        list.Error("unknown aggregate '" + name + "'",
+                   close.empty() ? "aggregates: count sum mean min max stddev first last p50 p95 p99"
+                                 : "did you mean '" + close + "'?");
+        continue;
+      }
+      c.needs_sketch = c.needs_sketch || AggNeedsSketch(*kind);
+      c.specs.push_back({input, *kind, Symbol::Intern(field + "_" + std::string(AggKindName(*kind)))});
+      c.spec_input.push_back(input_index);
+    }
+  }
+
+  c.allowed_lateness = cfg["allowed_lateness"].Duration(0);
+  if (c.allowed_lateness < 0) cfg["allowed_lateness"].Error("must be >= 0");
+  const std::string late = cfg["late"].Enum("drop", {"drop", "side", "update"});
+  c.late = late == "side" ? LatePolicy::kSide : late == "update" ? LatePolicy::kUpdate : LatePolicy::kDrop;
+  if (c.late == LatePolicy::kSide) {
+    c.late_port = ctx.declare_output(cfg["late_to"].String("late"));
+  } else if (cfg.Has("late_to")) {
+    cfg["late_to"].Error("only used with 'late: side'");
+  }
+  if (c.kind == WindowKind::kSliding && c.late == LatePolicy::kUpdate) {
+    cfg["late"].Error("sliding windows emit per event; use drop or side");
+  }
+  c.max_keys = static_cast<size_t>(cfg["max_keys"].Int(100000));
+  c.max_windows_per_key = static_cast<size_t>(cfg["max_windows_per_key"].Int(1000));
+  c.max_samples_per_key = static_cast<size_t>(cfg["max_samples_per_key"].Int(100000));
+  if (c.max_keys == 0) cfg["max_keys"].Error("must be > 0");
+  c.emit_bounds = cfg["bounds"].Bool(false);
+
+  // Output schema: key fields, count, aggregates.
+  ctx.output_schema.known = true;
+  ctx.output_schema.fields.insert("count");
+  for (const KeyPart& p : c.key) {
+    if (p.kind == KeyPart::Kind::kField) ctx.output_schema.fields.insert(std::string(p.name.name()));
+  }
+  for (const AggSpec& s : c.specs) ctx.output_schema.fields.insert(std::string(s.output.name()));
+  if (c.kind == WindowKind::kSession) ctx.output_schema.fields.insert("duration_s");
+  if (c.emit_bounds) {
+    ctx.output_schema.fields.insert("window_start");
+    ctx.output_schema.fields.insert("window_end");
+  }
+  ctx.output_schema.fields.insert("revision");
+  return c;
+}
+
+}  // namespace
+
+ComponentDef WindowStageDef() {
+  ComponentDef def;
+  def.kind = ComponentKind::kStage;
+  def.type = "window";
+  def.summary = "Aggregates events per key over event-time windows (tumbling, hopping, sliding, session, calendar).";
+  def.description =
+      "A window fires when the watermark passes its end and emits one event per key with "
+      "`time` = window start, the key, `count` and `<field>_<aggregate>` fields. Aggregates: "
+      "count, sum, mean, min, max, stddev (sample), first, last, p50, p95, p99 (p-values from "
+      "a sketch with 1% relative error). Late events follow `late`. Calendar windows use the "
+      "local calendar of `timezone`, so daily totals follow local midnight across DST changes.";
+  def.params = {
+      {"type", "enum", "tumbling", "tumbling | hopping | sliding | session | calendar.", false},
+      {"size", "duration", "", "Window length (tumbling, hopping, sliding).", false},
+      {"hop", "duration", "", "Distance between window starts (hopping).", false},
+      {"offset", "duration", "0s", "Shifts fixed window boundaries from the epoch.", false},
+      {"gap", "duration", "", "Inactivity that closes a session (session).", false},
+      {"calendar", "enum", "day", "hour | day | week | month (calendar).", false},
+      {"timezone", "string", "UTC", "IANA time zone of calendar windows.", false},
+      {"week_start", "enum", "monday", "monday | sunday | saturday (calendar weeks).", false},
+      {"key", "string or list", "device", "Grouping: `device`, field names, `tags.NAME`.", false},
+      {"aggregate", "map", "", "field: [aggregates] to compute.", false},
+      {"allowed_lateness", "duration", "0s", "With late: update, how long after firing a window still accepts events.", false},
+      {"late", "enum", "drop", "drop | side | update: what happens to events whose window has fired.", false},
+      {"late_to", "string", "late", "Stream that receives late events (late: side).", false},
+      {"max_keys", "integer", "100000", "Bound on keys with state; events of further keys are dropped and counted.", false},
+      {"max_windows_per_key", "integer", "1000", "Bound on open windows per key.", false},
+      {"max_samples_per_key", "integer", "100000", "Bound on buffered events per key (sliding).", false},
+      {"bounds", "bool", "false", "Add window_start and window_end (ISO 8601) to results.", false},
+  };
+  def.example =
+      "window: { size: 10s, aggregate: { vibration_rms: [mean, max, stddev], temperature_c: [mean, p95] } }";
+  def.make_stage = [](BuildContext& ctx) -> std::unique_ptr<Stage> {
+    auto config = ParseConfig(ctx);
+    if (!config || !ctx.ok()) return nullptr;
+    return std::make_unique<WindowStage>(std::move(*config), ctx.services);
+  };
+  return def;
+}
+
+}  // namespace edgeflow
