@@ -1,3 +1,4 @@
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -58,13 +59,28 @@ int RunCommand(const RunOptions& options) {
       options.duration_seconds > 0
           ? clock.Monotonic() + static_cast<TimeMicros>(options.duration_seconds * kMicrosPerSecond)
           : 0;
+  const TimeMicros started = clock.Monotonic();
   executor.Run(g_stop, [&] {
     if (show_status) status.MaybePrint(stderr);
     if (deadline != 0 && clock.Monotonic() >= deadline) g_stop.store(true);
   });
   std::fflush(stdout);
   spdlog::info("pipeline stopped after {} events", executor.stats().events_in);
-  if (options.print_stats) std::fprintf(stderr, "%s", StatusLine::StatsTable(metrics).c_str());
+  if (options.print_stats) {
+    std::fprintf(stderr, "%s", StatusLine::StatsTable(metrics).c_str());
+    // Process figures, read by bench/run_factory_bench.
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double wall = static_cast<double>(clock.Monotonic() - started) / kMicrosPerSecond;
+    const double user = static_cast<double>(usage.ru_utime.tv_sec) + usage.ru_utime.tv_usec / 1e6;
+    const double sys = static_cast<double>(usage.ru_stime.tv_sec) + usage.ru_stime.tv_usec / 1e6;
+    const uint64_t events = executor.stats().events_in;
+    std::fprintf(stderr,
+                 "process: events %llu wall_s %.3f cpu_user_s %.3f cpu_sys_s %.3f peak_rss_kb %ld "
+                 "events_per_s %.0f\n",
+                 static_cast<unsigned long long>(events), wall, user, sys, usage.ru_maxrss,
+                 wall > 0 ? static_cast<double>(events) / wall : 0.0);
+  }
   return kExitOk;
 }
 

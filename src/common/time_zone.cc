@@ -24,6 +24,8 @@ constexpr int64_t kMaxTzifBytes = 1 << 20;
 // |UTC offset| < 26 h (RFC 8536 allows -89999..93599 s), so every instant
 // with a given local time lies within this distance of that local time.
 constexpr int64_t kLocalSearchSeconds = 2 * kSecondsPerDay;
+// Rule changes before 2101-01-01T00:00:00Z are tabulated at load.
+constexpr int64_t kRuleTableEndSeconds = 4133980800;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -401,11 +403,6 @@ struct TimeZone::Data {
   // transitions) are left alone: their rule applies to all times.
   void ExtendTransitionsWithRule();
 };
-
-namespace {
-// 2101-01-01T00:00:00Z.
-constexpr int64_t kRuleTableEndSeconds = 4133980800;
-}  // namespace
 
 void TimeZone::Data::ExtendTransitionsWithRule() {
   if (!has_rule || !rule.has_dst || transitions.empty()) return;

@@ -13,9 +13,13 @@
 // data through a shared_ptr<const>; copying is two pointer copies and any
 // number of threads may use the same object's const methods concurrently.
 //
-// Errors: Load() returns InvalidConfig for a malformed name, NotFound for a
-// zone with no file, IoError when the file cannot be read and Corruption
-// when the file or its footer rule is malformed. Lookups never fail.
+// Errors: Load() returns InvalidConfig for a malformed name or a leap-second
+// zone, NotFound for a zone with no file (or a directory), IoError when the
+// file cannot be read and Corruption when the file or its footer rule is
+// malformed. Lookups never fail.
+//
+// Cost: lookups up to 2100 are a binary search (~30 ns for a floor); later
+// instants, and zones built from a bare rule, evaluate the rule (~0.4 us).
 //
 // All instants are whole-second UTC transitions; TimeMicros arguments are
 // floored to the second for the lookup, results are whole seconds.

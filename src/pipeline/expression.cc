@@ -180,6 +180,7 @@ class CodeGen {
         Gen(n->args[0]);
         const uint32_t scale = AddConst(NumberSlot(n->transform.scale));
         AddConst(NumberSlot(n->transform.offset));
+        AddConst(NumberSlot(n->transform.divisor));
         Emit({.op = Op::kLinear, .arg = scale});
         return;
       }
@@ -336,7 +337,8 @@ ExprValue Expression::Evaluate(const Event& event) const {
         ++sp;
         break;
       case Op::kLinear:
-        sp[-1] = ei::ApplyLinear(sp[-1], constants[in.arg].number, constants[in.arg + 1].number);
+        sp[-1] = ei::ApplyLinear(sp[-1], constants[in.arg].number, constants[in.arg + 1].number,
+                                 constants[in.arg + 2].number);
         break;
       case Op::kReturn: return ei::ToExprValue(sp[-1]);
     }

@@ -103,7 +103,7 @@ enum class Op : uint8_t {
   kJumpIfNotTrue,  // pop; if it was not true go to arg
   kJumpIfPresent,  // if top is not Missing go to arg; else pop
   kCall,           // call function `fn` on the top `arity` values
-  kLinear,         // top = top * constants[arg] + constants[arg + 1]
+  kLinear,         // top = (top * constants[arg] + constants[arg + 1]) / constants[arg + 2]
   kReturn,
 };
 
@@ -285,8 +285,8 @@ inline Slot CallFunction(Fn fn, const Slot* args, int arity) {
   }
 }
 
-inline Slot ApplyLinear(const Slot& x, double scale, double offset) {
-  return IsNumeric(x) ? NumberSlot(x.number * scale + offset) : MissingSlot();
+inline Slot ApplyLinear(const Slot& x, double scale, double offset, double divisor) {
+  return IsNumeric(x) ? NumberSlot((x.number * scale + offset) / divisor) : MissingSlot();
 }
 
 }  // namespace edgeflow::expression_internal

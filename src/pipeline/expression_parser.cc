@@ -817,7 +817,8 @@ class Parser {
       return Fail(x->column - 1, std::string(name.text) + "() needs a number, got a string");
     }
     if (x->kind == NodeKind::kConst) {
-      return MakeConst(ApplyLinear(x->value, transform.scale, transform.offset), name.pos);
+      return MakeConst(
+          ApplyLinear(x->value, transform.scale, transform.offset, transform.divisor), name.pos);
     }
     Node* n = NewNode(NodeKind::kConvert, name.pos);
     n->type = StaticType::kNumber;

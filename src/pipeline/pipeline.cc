@@ -66,8 +66,11 @@ ComponentCounters MakeCounters(MetricsRegistry* metrics, ComponentKind kind, con
   ComponentCounters c;
   c.registry = metrics;
   c.labels = std::string(ComponentKindName(kind)) + "=\"" + id + "\"";
-  c.in = metrics->GetCounter("events_in", c.labels, "events received");
-  c.out = metrics->GetCounter("events_out", c.labels, "events emitted");
+  // Sources have no input and sinks no output: they get a private counter
+  // that is not exported.
+  static Counter unused;
+  c.in = kind == ComponentKind::kSource ? &unused : metrics->GetCounter("events_in", c.labels, "events received");
+  c.out = kind == ComponentKind::kSink ? &unused : metrics->GetCounter("events_out", c.labels, "events emitted");
   c.late = metrics->GetCounter("events_late", c.labels, "events behind the watermark");
   c.errors = metrics->GetCounter("errors", c.labels, "processing errors");
   return c;

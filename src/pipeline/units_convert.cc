@@ -5,47 +5,43 @@
 namespace edgeflow {
 namespace {
 
-// Factors are exact by definition except where noted (international foot,
-// yard, mile and pound; standard gravity).
-constexpr double kFahrenheitScale = 5.0 / 9.0;
-constexpr double kPsiPa = 0.45359237 * 9.80665 / (0.0254 * 0.0254);  // 6894.757...
-constexpr double kMmHgPa = 133.322387415;    // conventional millimetre of mercury
-constexpr double kInHgPa = kMmHgPa * 25.4;   // conventional inch of mercury
-constexpr double kKnotMps = 1852.0 / 3600.0;
+// Factors are exact by definition (international foot, yard, mile and
+// pound; standard gravity; conventional millimetre of mercury).
+constexpr long double kPsiNewtons = 0.45359237L * 9.80665L;  // pound-force
+constexpr long double kSquareInch = 0.0254L * 0.0254L;
 
 struct UnitEntry {
   std::string_view alias;  // spelling accepted in expressions
   UnitInfo info;
 };
 
-constexpr UnitInfo kC{"C", UnitDimension::kTemperature, 1, 273.15};
-constexpr UnitInfo kF{"F", UnitDimension::kTemperature, kFahrenheitScale,
-                      273.15 - 32 * kFahrenheitScale};
-constexpr UnitInfo kK{"K", UnitDimension::kTemperature, 1, 0};
-constexpr UnitInfo kPa{"Pa", UnitDimension::kPressure, 1, 0};
-constexpr UnitInfo kHPa{"hPa", UnitDimension::kPressure, 100, 0};
-constexpr UnitInfo kKPa{"kPa", UnitDimension::kPressure, 1e3, 0};
-constexpr UnitInfo kMPa{"MPa", UnitDimension::kPressure, 1e6, 0};
-constexpr UnitInfo kBar{"bar", UnitDimension::kPressure, 1e5, 0};
-constexpr UnitInfo kMbar{"mbar", UnitDimension::kPressure, 100, 0};
-constexpr UnitInfo kPsi{"psi", UnitDimension::kPressure, kPsiPa, 0};
-constexpr UnitInfo kAtm{"atm", UnitDimension::kPressure, 101325, 0};
-constexpr UnitInfo kMmHg{"mmHg", UnitDimension::kPressure, kMmHgPa, 0};
-constexpr UnitInfo kInHg{"inHg", UnitDimension::kPressure, kInHgPa, 0};
-constexpr UnitInfo kMps{"m/s", UnitDimension::kSpeed, 1, 0};
-constexpr UnitInfo kKmh{"km/h", UnitDimension::kSpeed, 1 / 3.6, 0};
-constexpr UnitInfo kMph{"mph", UnitDimension::kSpeed, 0.44704, 0};
-constexpr UnitInfo kKnot{"knot", UnitDimension::kSpeed, kKnotMps, 0};
-constexpr UnitInfo kFps{"ft/s", UnitDimension::kSpeed, 0.3048, 0};
-constexpr UnitInfo kM{"m", UnitDimension::kLength, 1, 0};
-constexpr UnitInfo kCm{"cm", UnitDimension::kLength, 0.01, 0};
-constexpr UnitInfo kMm{"mm", UnitDimension::kLength, 0.001, 0};
-constexpr UnitInfo kKm{"km", UnitDimension::kLength, 1000, 0};
-constexpr UnitInfo kIn{"in", UnitDimension::kLength, 0.0254, 0};
-constexpr UnitInfo kFt{"ft", UnitDimension::kLength, 0.3048, 0};
-constexpr UnitInfo kYd{"yd", UnitDimension::kLength, 0.9144, 0};
-constexpr UnitInfo kMi{"mi", UnitDimension::kLength, 1609.344, 0};
-constexpr UnitInfo kNmi{"nmi", UnitDimension::kLength, 1852, 0};
+constexpr UnitInfo kC{"C", UnitDimension::kTemperature, 1, 273.15L, 1};
+constexpr UnitInfo kF{"F", UnitDimension::kTemperature, 5, 459.67L * 5, 9};
+constexpr UnitInfo kK{"K", UnitDimension::kTemperature, 1, 0, 1};
+constexpr UnitInfo kPa{"Pa", UnitDimension::kPressure, 1, 0, 1};
+constexpr UnitInfo kHPa{"hPa", UnitDimension::kPressure, 100, 0, 1};
+constexpr UnitInfo kKPa{"kPa", UnitDimension::kPressure, 1000, 0, 1};
+constexpr UnitInfo kMPa{"MPa", UnitDimension::kPressure, 1e6L, 0, 1};
+constexpr UnitInfo kBar{"bar", UnitDimension::kPressure, 1e5L, 0, 1};
+constexpr UnitInfo kMbar{"mbar", UnitDimension::kPressure, 100, 0, 1};
+constexpr UnitInfo kPsi{"psi", UnitDimension::kPressure, kPsiNewtons, 0, kSquareInch};
+constexpr UnitInfo kAtm{"atm", UnitDimension::kPressure, 101325, 0, 1};
+constexpr UnitInfo kMmHg{"mmHg", UnitDimension::kPressure, 133.322387415L, 0, 1};
+constexpr UnitInfo kInHg{"inHg", UnitDimension::kPressure, 133.322387415L * 25.4L, 0, 1};
+constexpr UnitInfo kMps{"m/s", UnitDimension::kSpeed, 1, 0, 1};
+constexpr UnitInfo kKmh{"km/h", UnitDimension::kSpeed, 5, 0, 18};
+constexpr UnitInfo kMph{"mph", UnitDimension::kSpeed, 0.44704L, 0, 1};
+constexpr UnitInfo kKnot{"knot", UnitDimension::kSpeed, 1852, 0, 3600};
+constexpr UnitInfo kFps{"ft/s", UnitDimension::kSpeed, 0.3048L, 0, 1};
+constexpr UnitInfo kM{"m", UnitDimension::kLength, 1, 0, 1};
+constexpr UnitInfo kCm{"cm", UnitDimension::kLength, 1, 0, 100};
+constexpr UnitInfo kMm{"mm", UnitDimension::kLength, 1, 0, 1000};
+constexpr UnitInfo kKm{"km", UnitDimension::kLength, 1000, 0, 1};
+constexpr UnitInfo kIn{"in", UnitDimension::kLength, 0.0254L, 0, 1};
+constexpr UnitInfo kFt{"ft", UnitDimension::kLength, 0.3048L, 0, 1};
+constexpr UnitInfo kYd{"yd", UnitDimension::kLength, 0.9144L, 0, 1};
+constexpr UnitInfo kMi{"mi", UnitDimension::kLength, 1609.344L, 0, 1};
+constexpr UnitInfo kNmi{"nmi", UnitDimension::kLength, 1852, 0, 1};
 
 // Lookup is case-insensitive, so no two aliases may differ only in case.
 constexpr std::array kUnits{
@@ -102,8 +98,13 @@ std::vector<std::string> UnitNames() {
 }
 
 LinearTransform UnitTransform(const UnitInfo& from, const UnitInfo& to) {
-  // base = x * s1 + o1 and y = (base - o2) / s2.
-  return LinearTransform{from.scale / to.scale, (from.offset - to.offset) / to.scale};
+  // base = (x * n1 + o1) / d1 and base = (y * n2 + o2) / d2, so
+  // y = (x * n1 * d2 + o1 * d2 - o2 * d1) / (d1 * n2).
+  const long double scale = from.numerator * to.denominator;
+  const long double offset = from.offset * to.denominator - to.offset * from.denominator;
+  const long double divisor = from.denominator * to.numerator;
+  return LinearTransform{static_cast<double>(scale), static_cast<double>(offset),
+                         static_cast<double>(divisor)};
 }
 
 const std::vector<UnitShortcut>& UnitShortcuts() {

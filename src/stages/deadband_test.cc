@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <set>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,7 +40,7 @@ class DeadbandTest : public ::testing::Test {
     stage_->Process(b, out);
     return out.main().size() == 1;
   }
-  uint64_t Dropped(const std::string& reason) const {
+  uint64_t Dropped(const std::string& reason) {
     return h_.metrics().CounterValue("dropped", "stage=\"deadband\",reason=\"" + reason + "\"");
   }
 
@@ -159,9 +160,17 @@ TEST_F(DeadbandTest, OutputSchemaIsTheInputSchema) {
   EXPECT_EQ(h_.last_output_schema.fields, (std::set<std::string>{"t", "p"}));
 }
 
+TEST(DeadbandDefTest, ExampleBuilds) {
+  const ComponentDef def = DeadbandStageDef();
+  const YAML::Node example = YAML::Load(def.example);
+  TestHarness h;
+  EXPECT_TRUE(h.BuildStage(def, YAML::Dump(example[def.type]))) << h.errors();
+}
+
 struct ConfigErrorCase {
   std::string yaml;
   std::string expected;  // a substring of the diagnostics
+  friend void PrintTo(const ConfigErrorCase& c, std::ostream* os) { *os << c.yaml; }
 };
 
 class DeadbandConfigErrorTest : public ::testing::TestWithParam<ConfigErrorCase> {};
@@ -174,7 +183,7 @@ TEST_P(DeadbandConfigErrorTest, Reports) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, DeadbandConfigErrorTest,
+    Deadband, DeadbandConfigErrorTest,
     ::testing::Values(
         ConfigErrorCase{"{ delta: 1 }", "missing required key 'fields'"},
         ConfigErrorCase{"{ fields: [t] }", "no threshold"},

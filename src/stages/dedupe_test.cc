@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,7 +45,7 @@ class DedupeTest : public ::testing::Test {
     stage_->OnWatermark(wm, out);
     EXPECT_TRUE(out.ports.empty());
   }
-  uint64_t Duplicates() const {
+  uint64_t Duplicates() {
     return h_.metrics().CounterValue("dropped", "stage=\"dedupe\",reason=\"duplicate\"");
   }
 
@@ -160,9 +161,17 @@ TEST_F(DedupeTest, OutputSchemaIsTheInputSchema) {
   EXPECT_EQ(h_.last_output_schema.fields, (std::set<std::string>{"seq", "t"}));
 }
 
+TEST(DedupeDefTest, ExampleBuilds) {
+  const ComponentDef def = DedupeStageDef();
+  const YAML::Node example = YAML::Load(def.example);
+  TestHarness h;
+  EXPECT_TRUE(h.BuildStage(def, YAML::Dump(example[def.type]))) << h.errors();
+}
+
 struct ConfigErrorCase {
   std::string yaml;
   std::string expected;
+  friend void PrintTo(const ConfigErrorCase& c, std::ostream* os) { *os << c.yaml; }
 };
 
 class DedupeConfigErrorTest : public ::testing::TestWithParam<ConfigErrorCase> {};
@@ -175,7 +184,7 @@ TEST_P(DedupeConfigErrorTest, Reports) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, DedupeConfigErrorTest,
+    Dedupe, DedupeConfigErrorTest,
     ::testing::Values(ConfigErrorCase{"{ within: 0s }", "dedupe.within: must be > 0"},
                       ConfigErrorCase{"{ within: soon }", "dedupe.within"},
                       ConfigErrorCase{"{ max_entries: -1 }", "dedupe.max_entries: must be > 0"},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,7 +49,7 @@ class ResampleTest : public ::testing::Test {
   static std::optional<double> Get(const Event& e, const std::string& field) {
     return e.Number(Symbol::Intern(field));
   }
-  uint64_t Dropped(const std::string& reason) const {
+  uint64_t Dropped(const std::string& reason) {
     return h_.metrics().CounterValue("dropped", "stage=\"resample\",reason=\"" + reason + "\"");
   }
 
@@ -214,9 +215,17 @@ TEST_F(ResampleTest, OutputSchema) {
   EXPECT_EQ(h.last_output_schema.fields, (std::set<std::string>{"t", "p", "count"}));
 }
 
+TEST(ResampleDefTest, ExampleBuilds) {
+  const ComponentDef def = ResampleStageDef();
+  const YAML::Node example = YAML::Load(def.example);
+  TestHarness h;
+  EXPECT_TRUE(h.BuildStage(def, YAML::Dump(example[def.type]))) << h.errors();
+}
+
 struct ConfigErrorCase {
   std::string yaml;
   std::string expected;
+  friend void PrintTo(const ConfigErrorCase& c, std::ostream* os) { *os << c.yaml; }
 };
 
 class ResampleConfigErrorTest : public ::testing::TestWithParam<ConfigErrorCase> {};
@@ -229,7 +238,7 @@ TEST_P(ResampleConfigErrorTest, Reports) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, ResampleConfigErrorTest,
+    Resample, ResampleConfigErrorTest,
     ::testing::Values(
         ConfigErrorCase{"{ fields: [t] }", "missing required key 'period'"},
         ConfigErrorCase{"{ period: 0s }", "resample.period: must be > 0"},

@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -179,9 +180,17 @@ TEST_F(SmoothTest, OutputSchemaAddsSuffixedFields) {
   EXPECT_EQ(h.last_output_schema.fields, (std::set<std::string>{"v", "x"}));
 }
 
+TEST(SmoothDefTest, ExampleBuilds) {
+  const ComponentDef def = SmoothStageDef();
+  const YAML::Node example = YAML::Load(def.example);
+  TestHarness h;
+  EXPECT_TRUE(h.BuildStage(def, YAML::Dump(example[def.type]))) << h.errors();
+}
+
 struct ConfigErrorCase {
   std::string yaml;
   std::string expected;
+  friend void PrintTo(const ConfigErrorCase& c, std::ostream* os) { *os << c.yaml; }
 };
 
 class SmoothConfigErrorTest : public ::testing::TestWithParam<ConfigErrorCase> {};
@@ -194,13 +203,13 @@ TEST_P(SmoothConfigErrorTest, Reports) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, SmoothConfigErrorTest,
+    Smooth, SmoothConfigErrorTest,
     ::testing::Values(
         ConfigErrorCase{"{ method: ewma }", "missing required key 'fields'"},
         ConfigErrorCase{"{ fields: [] }", "list at least one field"},
         ConfigErrorCase{"{ fields: [vv] }", "unknown field 'vv'"},
         ConfigErrorCase{"{ fields: [v, v] }", "listed twice"},
-        ConfigErrorCase{"{ fields: [v], method: median }", "did you mean 'moving_median'"},
+        ConfigErrorCase{"{ fields: [v], method: moving_medain }", "did you mean 'moving_median'"},
         ConfigErrorCase{"{ fields: [v], window: 0 }", "smooth.window: must be between 1 and 1000"},
         ConfigErrorCase{"{ fields: [v], window: 1001 }", "must be between 1 and 1000"},
         ConfigErrorCase{"{ fields: [v], method: ewma, window: 5 }", "smooth.window: only used"},

@@ -1,6 +1,7 @@
 #include "connectors/codec/decode_options.h"
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -215,12 +216,15 @@ DecodeOptions ParseDecodeOptions(const ConfigNode& config) {
       "auto", {"auto", "iso8601", "unix_s", "unix_ms", "unix_us", "unix_ns"}));
   o.device_field = config["device_field"].String(o.device_field);
   o.default_device = config["default_device"].String("");
-  const ConfigNode max_future = config["max_future"];
-  o.max_future = max_future.Duration(o.max_future);
-  if (o.max_future < 0) max_future.Error("must be >= 0");
-  const ConfigNode max_past = config["max_past"];
-  o.max_past = max_past.Duration(o.max_past);
-  if (o.max_past < 0) max_past.Error("must be >= 0");
+  // A bare 0 (no unit) reads naturally as "unlimited": accept it.
+  const auto limit = [](const ConfigNode& node, TimeMicros fallback) {
+    if (node.is_scalar() && node.yaml().Scalar() == "0") return TimeMicros{0};
+    const TimeMicros d = node.Duration(fallback);
+    if (d < 0) node.Error("must be >= 0 (0 means unlimited)");
+    return std::max<TimeMicros>(d, 0);
+  };
+  o.max_future = limit(config["max_future"], o.max_future);
+  o.max_past = limit(config["max_past"], o.max_past);
 
   const ConfigNode types = config["types"];
   if (types.defined()) {

@@ -153,7 +153,7 @@ TEST_F(ReplaySourceTest, LinesSplitAcrossTinyReadBuffers) {
   for (int read_buffer : {1, 2, 3, 7, 16, 61, 64, 100, 4096}) {
     SCOPED_TRACE("read_buffer " + std::to_string(read_buffer));
     auto source = Start("type: replay\npath: " + path + "\nread_buffer: " +
-                        std::to_string(read_buffer) + "\nmax_line_bytes: 80\ntime_format: unix_us\n");
+                        std::to_string(read_buffer) + "B\nmax_line_bytes: 80B\ntime_format: unix_us\n");
     ASSERT_TRUE(source);
     std::vector<Event> events = Drain(*source, 3);
     ASSERT_EQ(events.size(), 40u);
@@ -175,8 +175,8 @@ TEST_F(ReplaySourceTest, OverlongLinesAreSkippedAndRejected) {
   for (int read_buffer : {5, 64, 1000}) {
     SCOPED_TRACE("read_buffer " + std::to_string(read_buffer));
     h_.dead_letters().rejections.clear();
-    auto source = Start("type: replay\npath: " + path + "\nmax_line_bytes: 100\nread_buffer: " +
-                        std::to_string(read_buffer) + "\n");
+    auto source = Start("type: replay\npath: " + path + "\nmax_line_bytes: 100B\nread_buffer: " +
+                        std::to_string(read_buffer) + "B\n");
     ASSERT_TRUE(source);
     std::vector<Event> events = Drain(*source);
     ASSERT_EQ(events.size(), 3u);
@@ -186,7 +186,7 @@ TEST_F(ReplaySourceTest, OverlongLinesAreSkippedAndRejected) {
     for (const auto& rejection : r) {
       EXPECT_EQ(rejection.reason, "too_large");
       EXPECT_EQ(rejection.raw.substr(0, 12), "{\"device\":\"a");
-      EXPECT_LE(rejection.raw.size(), kExcerptBytes);
+      EXPECT_LE(rejection.raw.size(), 200u);
     }
   }
 }
@@ -379,6 +379,19 @@ TEST_F(ReplaySourceTest, DroppedFieldsAreCounted) {
   EXPECT_EQ(h_.metrics().CounterValue("fields_dropped",
                                       "source=\"replay\",reason=\"type_mismatch\""),
             1u);
+}
+
+TEST_F(ReplaySourceTest, TimeWindowAroundTheWallClock) {
+  const std::string content = Line(0, kT0 - 2 * kMicrosPerHour) +   // too old
+                              Line(1, kT0 + 48 * kMicrosPerHour) +  // far ahead: allowed
+                              Line(2, kT0);
+  auto source = Start("type: replay\npath: " + Write("w.jsonl", content) +
+                      "\nmax_past: 1h\nmax_future: 0\ntime_format: unix_us\n");
+  ASSERT_TRUE(source);
+  std::vector<Event> events = Drain(*source);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(Seq(events[0]), 1);
+  EXPECT_EQ(Dropped("time_out_of_range"), 1u);
 }
 
 TEST_F(ReplaySourceTest, ExampleBuilds) {
