@@ -46,6 +46,8 @@ class ConfigNode {
   // Keys of a map node, in file order.
   std::vector<std::string> Keys() const;
   bool Has(std::string_view key) const { return (*this)[key].defined(); }
+  // True when the key is written, even with a null value (`type: null`).
+  bool HasKey(std::string_view key) const { return (*this)[key].node_.IsDefined(); }
 
   // Scalar readers. When the node is absent they return `fallback` without
   // error; when present but wrong they report and return `fallback`.

@@ -213,8 +213,15 @@ Slot LoadTag(const Event& event, Symbol name) {
 }
 
 Status CompileFailure(const CompileError& error) {
-  std::string message = "at column " + std::to_string(error.column) + ": " + error.message;
-  if (!error.hint.empty()) message += " (" + error.hint + ")";
+  std::string message = "at column ";
+  message += std::to_string(error.column);
+  message += ": ";
+  message += error.message;
+  if (!error.hint.empty()) {
+    message += " (";
+    message += error.hint;
+    message += ")";
+  }
   return InvalidConfig(std::move(message));
 }
 
@@ -250,9 +257,10 @@ Result<Expression> Expression::CompileDetailed(std::string_view text, CompileErr
   program->fields = std::move(tree.fields);
   ei::CodeGen(&program->bytecode).Generate(tree.root);
   if (program->bytecode.max_depth > ei::kMaxStackDepth) {
-    err->message = "expression is too complex: it needs " +
-                   std::to_string(program->bytecode.max_depth) +
-                   " evaluation stack slots, the limit is " + std::to_string(ei::kMaxStackDepth);
+    err->message = "expression is too complex: it needs ";
+    err->message += std::to_string(program->bytecode.max_depth);
+    err->message += " evaluation stack slots, the limit is ";
+    err->message += std::to_string(ei::kMaxStackDepth);
     err->column = 1;
     err->hint = "split it into several computed fields";
     return ei::CompileFailure(*err);

@@ -246,8 +246,9 @@ void BuildSinks(const ConfigNode& list, const BuildServices& s, Pipeline* p, con
       item.Error("expected a map with 'type:'");
       continue;
     }
-    if (!item.Require("type")) continue;
-    const std::string type = item["type"].String();
+    // `type: null` reads as a YAML null; it means the null sink.
+    if (!item.HasKey("type") && !item.Require("type")) continue;
+    const std::string type = item.Has("type") ? item["type"].String() : "null";
     const ComponentDef* def = s.registry->Find(ComponentKind::kSink, type);
     if (def == nullptr) {
       const std::string close = ClosestMatch(type, s.registry->TypeNames(ComponentKind::kSink));

@@ -4,10 +4,10 @@
 // Every supported unit is a linear map to its dimension's base unit (kelvin,
 // pascal, metre per second, metre), so a conversion between two units of one
 // dimension is itself linear and is resolved once, at compile time, into a
-// LinearTransform. Units are defined by exact ratios (F: K = (5 F + 2298.35) / 9,
-// km/h: m/s = 5 km/h / 18) and transforms are derived in extended precision, so
-// that round values convert to round values: c_to_f(100) is exactly 212, not
-// 211.99999999999994. Unit names are matched case-insensitively ("kpa" is kPa). The tables are immutable static
+// LinearTransform. Units are defined by exact ratios (F: K = (5 F + 2298.35)
+// / 9; km/h: m/s = 5 km/h / 18) and transforms are derived in extended
+// precision, so that round values convert to round values: c_to_f(100) is
+// exactly 212, not 211.99999999999994. Unit names are matched case-insensitively ("kpa" is kPa). The tables are immutable static
 // data; all functions are pure and thread-safe.
 #pragma once
 

@@ -1,5 +1,6 @@
 #include "stages/aggregator.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace edgeflow {
@@ -46,7 +47,7 @@ bool AggNeedsSketch(AggKind kind) {
 
 void AggState::Reset(bool with_sketch) {
   count_ = 0;
-  sum_ = mean_ = m2_ = min_ = max_ = first_ = last_ = 0;
+  sum_ = shift_ = shifted_sum_ = shifted_sq_ = min_ = max_ = first_ = last_ = 0;
   first_time_ = last_time_ = 0;
   if (with_sketch) {
     if (sketch_) {
@@ -61,11 +62,11 @@ void AggState::Reset(bool with_sketch) {
 
 void AggState::Add(double v, TimeMicros t) {
   if (count_ == 0) {
-    min_ = max_ = first_ = last_ = v;
+    min_ = max_ = first_ = last_ = shift_ = v;
     first_time_ = last_time_ = t;
   } else {
-    if (v < min_) min_ = v;
-    if (v > max_) max_ = v;
+    min_ = v < min_ ? v : min_;
+    max_ = v > max_ ? v : max_;
     if (t < first_time_) {
       first_time_ = t;
       first_ = v;
@@ -77,9 +78,9 @@ void AggState::Add(double v, TimeMicros t) {
   }
   ++count_;
   sum_ += v;
-  const double delta = v - mean_;
-  mean_ += delta / static_cast<double>(count_);
-  m2_ += delta * (v - mean_);
+  const double d = v - shift_;
+  shifted_sum_ += d;
+  shifted_sq_ += d * d;
   if (sketch_) sketch_->Add(v);
 }
 
@@ -87,25 +88,28 @@ void AggState::Merge(const AggState& o) {
   if (o.count_ == 0) return;
   if (count_ == 0) {
     const bool had_sketch = sketch_ != nullptr;
+    std::unique_ptr<QuantileSketch> sketch = std::move(sketch_);
     count_ = o.count_;
     sum_ = o.sum_;
-    mean_ = o.mean_;
-    m2_ = o.m2_;
+    shift_ = o.shift_;
+    shifted_sum_ = o.shifted_sum_;
+    shifted_sq_ = o.shifted_sq_;
     min_ = o.min_;
     max_ = o.max_;
     first_ = o.first_;
     last_ = o.last_;
     first_time_ = o.first_time_;
     last_time_ = o.last_time_;
+    sketch_ = std::move(sketch);
     if (had_sketch && o.sketch_) sketch_->Merge(*o.sketch_);
     return;
   }
-  const double n_a = static_cast<double>(count_);
+  // Re-express the other's shifted sums around this state's shift K:
+  // sum(x - K) = S' + n'(K' - K); sum((x - K)^2) = Q' + 2(K' - K)S' + n'(K' - K)^2.
   const double n_b = static_cast<double>(o.count_);
-  const double delta = o.mean_ - mean_;
-  const double n = n_a + n_b;
-  mean_ += delta * n_b / n;
-  m2_ += o.m2_ + delta * delta * n_a * n_b / n;
+  const double delta = o.shift_ - shift_;
+  shifted_sq_ += o.shifted_sq_ + 2 * delta * o.shifted_sum_ + n_b * delta * delta;
+  shifted_sum_ += o.shifted_sum_ + n_b * delta;
   count_ += o.count_;
   sum_ += o.sum_;
   if (o.min_ < min_) min_ = o.min_;
@@ -127,11 +131,15 @@ std::optional<double> AggState::Get(AggKind kind) const {
   switch (kind) {
     case AggKind::kCount: return static_cast<double>(count_);
     case AggKind::kSum: return sum_;
-    case AggKind::kMean: return mean_;
+    case AggKind::kMean: return shift_ + shifted_sum_ / static_cast<double>(count_);
     case AggKind::kMin: return min_;
     case AggKind::kMax: return max_;
-    case AggKind::kStddev:
-      return count_ < 2 ? 0.0 : std::sqrt(std::max(0.0, m2_ / static_cast<double>(count_ - 1)));
+    case AggKind::kStddev: {
+      if (count_ < 2) return 0.0;
+      const double n = static_cast<double>(count_);
+      const double variance = (shifted_sq_ - shifted_sum_ * shifted_sum_ / n) / (n - 1);
+      return std::sqrt(std::max(0.0, variance));
+    }
     case AggKind::kFirst: return first_;
     case AggKind::kLast: return last_;
     case AggKind::kP50: return sketch_ ? std::optional(sketch_->Quantile(0.5)) : std::nullopt;

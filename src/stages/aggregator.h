@@ -5,8 +5,10 @@
 // quantile sketch when a percentile is requested), can merge with another
 // state (session windows merge), and yields each requested aggregate.
 // Standard deviation is the sample standard deviation (n - 1 denominator,
-// as in pandas and SQL STDDEV), 0 for a single value; it is computed with
-// Welford's update so it stays accurate for large offsets.
+// as in pandas and SQL STDDEV), 0 for a single value. It is computed from
+// sums of (x - K) and (x - K)^2 with K = the first value added (the shifted
+// data algorithm): no division per value, and accurate when values sit far
+// from zero (e.g. 1e9 + small noise) because K removes the offset.
 #pragma once
 
 #include <memory>
@@ -48,8 +50,9 @@ class AggState {
  private:
   uint64_t count_ = 0;
   double sum_ = 0;
-  double mean_ = 0;
-  double m2_ = 0;
+  double shift_ = 0;       // K
+  double shifted_sum_ = 0;  // sum of (x - K)
+  double shifted_sq_ = 0;   // sum of (x - K)^2
   double min_ = 0;
   double max_ = 0;
   double first_ = 0;

@@ -39,8 +39,8 @@ struct ReplayConfig {
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 // Reads a file in chunks of `read_size` into one buffer and hands out its
-// lines. The buffer holds max_line_bytes + read_size (+ padding), so a line up
-// to max_line_bytes always fits; a longer one is skipped up to its newline
+// lines. The buffer holds max_line_bytes + 1 + read_size (+ padding), so a
+// line up to max_line_bytes (plus a '\r') always fits; a longer one is skipped up to its newline
 // (keeping only an excerpt) and reported as too long. Lines are followed in
 // memory by at least JsonDecoder::kPadding readable bytes.
 class LineReader {
@@ -50,7 +50,7 @@ class LineReader {
   LineReader(size_t read_size, size_t max_line_bytes)
       : read_size_(read_size),
         max_line_bytes_(max_line_bytes),
-        capacity_(max_line_bytes + read_size) {}
+        capacity_(max_line_bytes + 1 + read_size) {}  // +1: a '\r' before the newline
   ~LineReader() { Close(); }
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -114,7 +114,7 @@ class LineReader {
       scan_ = end_;
       if (skipping_) {
         begin_ = scan_ = end_ = buffer_.get();  // discard the rest of the long line
-      } else if (static_cast<size_t>(end_ - begin_) > max_line_bytes_) {
+      } else if (static_cast<size_t>(end_ - begin_) > max_line_bytes_ + 1) {
         excerpt_.assign(begin_, std::min(static_cast<size_t>(end_ - begin_), kExcerptBytes));
         skipping_ = true;
         begin_ = scan_ = end_ = buffer_.get();
@@ -209,6 +209,7 @@ class ReplaySource final : public Source {
   ReplaySource(ReplayConfig config, const ComponentContext& ctx)
       : config_(std::move(config)),
         ctx_(ctx),
+        clock_(ctx.clock != nullptr ? ctx.clock : &SystemClock::Instance()),
         reader_(config_.read_buffer, config_.max_line_bytes) {
     if (config_.format == ReplayFormat::kCsv) {
       csv_.emplace(config_.csv);
@@ -231,7 +232,7 @@ class ReplaySource final : public Source {
   PollResult Poll(Batch& out, size_t max_events) override {
     if (!started_) return PollResult::kEnd;
     const size_t start = out.size();
-    const TimeMicros now = ctx_.clock->Now();
+    const TimeMicros now = clock_->Now();
     const bool paced = config_.speed > 0;
     // Bounds the work of one call when many lines are rejected or blank.
     size_t line_budget = 4 * max_events + 1024;
@@ -358,7 +359,7 @@ class ReplaySource final : public Source {
   // Whether an event with this (shifted) time is due at the recorded pace.
   // The first event fixes the mapping from event time to the clock.
   bool Due(TimeMicros event_time) {
-    const TimeMicros mono = ctx_.clock->Monotonic();
+    const TimeMicros mono = clock_->Monotonic();
     if (!anchored_) {
       anchored_ = true;
       anchor_event_time_ = event_time;
@@ -395,6 +396,7 @@ class ReplaySource final : public Source {
 
   const ReplayConfig config_;
   const ComponentContext ctx_;
+  const Clock* const clock_;
   LineReader reader_;
   std::optional<JsonDecoder> json_;
   std::optional<CsvDecoder> csv_;

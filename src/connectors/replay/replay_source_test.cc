@@ -191,6 +191,20 @@ TEST_F(ReplaySourceTest, OverlongLinesAreSkippedAndRejected) {
   }
 }
 
+TEST_F(ReplaySourceTest, MaxLineBytesExcludesTheLineBreak) {
+  const std::string path = Write("edge.jsonl", "{\"time\":1}\r\n{\"time\":12}\r\n{\"time\":2}\n");
+  for (int read_buffer : {1, 3, 50}) {
+    SCOPED_TRACE("read_buffer " + std::to_string(read_buffer));
+    h_.dead_letters().rejections.clear();
+    auto source = Start("type: replay\npath: " + path + "\nmax_line_bytes: 10B\nread_buffer: " +
+                        std::to_string(read_buffer) + "B\ndefault_device: d\n");
+    ASSERT_TRUE(source);
+    EXPECT_EQ(Drain(*source).size(), 2u);
+    ASSERT_EQ(h_.dead_letters().rejections.size(), 1u);
+    EXPECT_EQ(h_.dead_letters().rejections[0].reason, "too_large");
+  }
+}
+
 TEST_F(ReplaySourceTest, MissingFileIsNotFound) {
   const std::string path = dir_ + "/nope.jsonl";
   auto source = Build("type: replay\npath: " + path + "\n");
