@@ -57,8 +57,8 @@ class JsonDecoder::Impl {
         parser_(std::max<size_t>(options_.max_bytes, 4096)),
         positions_(kMaxPositions),
         key_table_(kKeyTableSlots),
-        devices_(1024),
-        tag_names_(64) {
+        devices_(65536),
+        tag_names_(1024) {
     path_.reserve(256);
     if (!options_.default_device.empty()) {
       default_device_ = Symbol::Intern(options_.default_device);
@@ -101,7 +101,20 @@ class JsonDecoder::Impl {
     bool has_device = false;
     Symbol device;
     uint32_t fields_dropped = 0;
+    uint64_t seen = 0;  // bit (symbol id % 64) of every field added
   };
+
+  // Appends the field, or replaces an earlier one of that name (JSON allows
+  // duplicate keys). The `seen` bits skip the search in the common case.
+  static void AddField(Record& record, Symbol name, Value value) {
+    const uint64_t bit = uint64_t{1} << (name.id() & 63);
+    if (record.seen & bit) {
+      record.event->Set(name, value);
+    } else {
+      record.seen |= bit;
+      record.event->AppendUnchecked(name, value);
+    }
+  }
 
   // Returns kAccepted when the document parsed (its objects may still have
   // been rejected one by one: pending_rejects_), else the document's reason.
@@ -122,8 +135,8 @@ class JsonDecoder::Impl {
       ondemand::array array;
       if (doc.get_array().get(array)) return DecodeReason::kMalformedJson;
       for (auto element_result : array) {
-        ondemand::value element;
-        if (std::move(element_result).get(element)) return DecodeReason::kMalformedJson;
+        if (element_result.error()) return DecodeReason::kMalformedJson;
+        ondemand::value&& element = std::move(element_result).value_unsafe();
         ondemand::json_type element_type;
         if (element.type().get(element_type)) return DecodeReason::kMalformedJson;
         if (element_type != ondemand::json_type::object) {
@@ -181,8 +194,10 @@ class JsonDecoder::Impl {
   // flattened prefix ("a.b.") when depth > 1.
   DecodeReason DecodeObject(ondemand::object& object, int depth, Record& record) {
     for (auto field_result : object) {
-      ondemand::field field;
-      if (std::move(field_result).get(field)) return DecodeReason::kMalformedJson;
+      // Bind to the result's field instead of copying it out with get():
+      // the copies cost store-forwarding stalls on the hot path.
+      if (field_result.error()) return DecodeReason::kMalformedJson;
+      ondemand::field&& field = std::move(field_result).value_unsafe();
       std::string_view key;
       if (!ReadKey(field, &key)) return DecodeReason::kMalformedJson;
 
@@ -200,7 +215,7 @@ class JsonDecoder::Impl {
     return DecodeReason::kAccepted;
   }
 
-  DecodeReason DecodeValue(ondemand::value value, const KeyInfo& info, int depth,
+  DecodeReason DecodeValue(ondemand::value& value, const KeyInfo& info, int depth,
                            Record& record) {
     ondemand::json_type type;
     if (value.type().get(type)) return DecodeReason::kMalformedJson;
@@ -282,9 +297,9 @@ class JsonDecoder::Impl {
     }
     if (!std::isfinite(d)) return DecodeReason::kNonFinite;
     if (is_int && options_.keep_integers) {
-      record.event->Set(info.symbol, Value::Int(i));
+      AddField(record, info.symbol, Value::Int(i));
     } else {
-      record.event->Set(info.symbol, Value::Double(d));
+      AddField(record, info.symbol, Value::Double(d));
     }
     return DecodeReason::kAccepted;
   }
@@ -312,7 +327,7 @@ class JsonDecoder::Impl {
       return Mismatch(record);
     }
     if (info.type == DeclaredType::kBool) return Mismatch(record);
-    record.event->SetString(info.symbol, s);
+    AddField(record, info.symbol, record.event->StoreText(s));
     return DecodeReason::kAccepted;
   }
 
@@ -328,7 +343,7 @@ class JsonDecoder::Impl {
     if (info.type == DeclaredType::kNumber || info.type == DeclaredType::kString) {
       return Mismatch(record);
     }
-    record.event->Set(info.symbol, Value::Bool(b));
+    AddField(record, info.symbol, Value::Bool(b));
     return DecodeReason::kAccepted;
   }
 
@@ -336,8 +351,8 @@ class JsonDecoder::Impl {
     ondemand::object tags;
     if (value.get_object().get(tags)) return DecodeReason::kMalformedJson;
     for (auto field_result : tags) {
-      ondemand::field field;
-      if (std::move(field_result).get(field)) return DecodeReason::kMalformedJson;
+      if (field_result.error()) return DecodeReason::kMalformedJson;
+      ondemand::field&& field = std::move(field_result).value_unsafe();
       std::string_view key;
       if (!ReadKey(field, &key)) return DecodeReason::kMalformedJson;
       ondemand::value& tag = field.value();
