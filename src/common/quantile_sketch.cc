@@ -174,8 +174,9 @@ void QuantileSketch::Merge(const QuantileSketch& other) {
 double QuantileSketch::Quantile(double q) const {
   if (count_ == 0 || std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
   q = std::clamp(q, 0.0, 1.0);
-  // 0-based rank of the lower nearest-rank quantile.
-  const uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(count_ - 1));
+  // 0-based rank of the nearest-rank quantile: ceil(q * n) - 1.
+  const double exact = std::ceil(q * static_cast<double>(count_));
+  const uint64_t rank = exact <= 1 ? 0 : static_cast<uint64_t>(exact) - 1;
   if (rank == 0) return min_;
   if (rank >= count_ - 1) return max_;
 

@@ -10,8 +10,10 @@
 // number of values, and two sketches merge by adding counts.
 //
 // Error guarantee. Let x_0 <= ... <= x_(n-1) be the n finite values added
-// (directly or through Merge) and x = x_r with r = floor(q * (n - 1)), the
-// lower nearest-rank q-quantile. Quantile(q) returns y with
+// (directly or through Merge) and x = x_r with r = ceil(q * n) - 1 (at
+// least 0), the nearest-rank q-quantile (the smallest value with at least a
+// fraction q of the values at or below it: p95 of 2 values is the larger, p50
+// of 4 values the 2nd). Quantile(q) returns y with
 //     |y - x| <= a * |x|      (up to floating-point rounding, ~1e-15 * |x|)
 // unless x lies in a collapsed region (below). q = 0 and q = 1 return the
 // exact minimum and maximum. Results are also clamped to [min, max].

@@ -14,9 +14,22 @@ namespace {
 constexpr double kQuantiles[] = {0.0, 0.001, 0.01, 0.05, 0.1,  0.25,  0.5,
                                  0.75, 0.9,  0.95, 0.99, 0.999, 1.0};
 
-// The value the guarantee refers to: the lower nearest-rank quantile.
+// The value the guarantee refers to: the nearest-rank quantile.
 double Exact(const std::vector<double>& sorted, double q) {
-  return sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1))];
+  const double rank = std::ceil(q * static_cast<double>(sorted.size()));
+  return sorted[rank <= 1 ? 0 : static_cast<size_t>(rank) - 1];
+}
+
+TEST(QuantileSketchTest, NearestRankOnSmallSamples) {
+  QuantileSketch sketch;
+  sketch.Add(10);
+  sketch.Add(20);
+  EXPECT_NEAR(sketch.Quantile(0.95), 20, 0.2);
+  EXPECT_NEAR(sketch.Quantile(0.5), 10, 0.1);
+  sketch.Add(30);
+  sketch.Add(40);
+  EXPECT_NEAR(sketch.Quantile(0.5), 20, 0.2);
+  EXPECT_NEAR(sketch.Quantile(0.99), 40, 0.4);
 }
 
 void ExpectWithinGuarantee(const QuantileSketch& sketch, const std::vector<double>& values,

@@ -32,6 +32,7 @@ class Batch {
   const Event* begin() const { return events_.data(); }
   const Event* end() const { return events_.data() + size_; }
   Event& back() { return events_[size_ - 1]; }
+  const Event& back() const { return events_[size_ - 1]; }
 
   // Returns a cleared event at the end of the batch.
   Event& Append() {

@@ -54,14 +54,20 @@ struct WindowState {
   std::vector<AggState> aggs;
 };
 
+// Buffered samples of one key in time order; values has inputs.size()
+// entries per sample, NaN where the field was missing.
+struct SlidingSamples {
+  std::deque<TimeMicros> times;
+  std::deque<double> values;
+};
+
 struct KeyState {
   Event prototype;  // device and key fields, copied into every result
   uint64_t order = 0;
   std::vector<WindowState> windows;  // sorted by start
-  // Sliding windows: buffered samples in time order; values has
-  // inputs.size() entries per sample, NaN where the field was missing.
-  std::deque<TimeMicros> sample_times;
-  std::deque<double> sample_values;
+  // Sliding windows only (allocated on first use: an empty std::deque
+  // already costs ~600 bytes, times 100,000 keys).
+  std::unique_ptr<SlidingSamples> samples;
 };
 
 struct StringHash {
@@ -302,20 +308,21 @@ class WindowStage final : public Stage {
       HandleLate(e);
       return;
     }
+    if (!key.samples) key.samples = std::make_unique<SlidingSamples>();
+    std::deque<TimeMicros>& times = key.samples->times;
+    std::deque<double>& values = key.samples->values;
     // Insert in time order (usually at the back).
-    auto pos = std::upper_bound(key.sample_times.begin(), key.sample_times.end(), t);
-    const auto index = static_cast<size_t>(pos - key.sample_times.begin());
-    key.sample_times.insert(pos, t);
+    auto pos = std::upper_bound(times.begin(), times.end(), t);
+    const auto index = static_cast<size_t>(pos - times.begin());
+    times.insert(pos, t);
     const size_t n = c_.inputs.size();
-    key.sample_values.insert(key.sample_values.begin() + static_cast<std::ptrdiff_t>(index * n),
-                             values_.begin(), values_.end());
+    values.insert(values.begin() + static_cast<std::ptrdiff_t>(index * n), values_.begin(), values_.end());
     // Bound memory: drop the oldest samples beyond the cap or the horizon.
-    const TimeMicros newest = key.sample_times.back();
-    while (!key.sample_times.empty() &&
-           (key.sample_times.size() > c_.max_samples_per_key ||
-            key.sample_times.front() <= newest - c_.size - c_.allowed_lateness)) {
-      key.sample_times.pop_front();
-      key.sample_values.erase(key.sample_values.begin(), key.sample_values.begin() + static_cast<std::ptrdiff_t>(n));
+    const TimeMicros newest = times.back();
+    while (!times.empty() && (times.size() > c_.max_samples_per_key ||
+                              times.front() <= newest - c_.size - c_.allowed_lateness)) {
+      times.pop_front();
+      values.erase(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n));
     }
     WindowState& w = sliding_state_;
     w.start = t - c_.size;
@@ -324,12 +331,12 @@ class WindowStage final : public Stage {
     w.revision = 0;
     if (w.aggs.size() != n) w.aggs.resize(n);
     for (AggState& a : w.aggs) a.Reset(c_.needs_sketch);
-    for (size_t s = 0; s < key.sample_times.size(); ++s) {
-      const TimeMicros st = key.sample_times[s];
+    for (size_t s = 0; s < times.size(); ++s) {
+      const TimeMicros st = times[s];
       if (st <= t - c_.size || st > t) continue;
       ++w.events;
       for (size_t i = 0; i < n; ++i) {
-        const double v = key.sample_values[s * n + i];
+        const double v = values[s * n + i];
         if (!std::isnan(v)) w.aggs[i].Add(v, st);
       }
     }

@@ -62,7 +62,7 @@ class CsvDecoder {
 
   // Decodes one record (a line without its line break) into `out`.
   DecodeResult DecodeLine(std::string_view line, TimeMicros now, Batch& out,
-                          const RejectFn& on_reject = nullptr);
+                          const RejectFn& on_reject = NoReject());
 
  private:
   enum class Role : uint8_t { kSkip, kField, kTime, kDevice };

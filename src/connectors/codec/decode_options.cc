@@ -154,12 +154,9 @@ DecodeReason TimeFromText(std::string_view text, InputTimeFormat format, TimeMic
   return DecodeReason::kBadTime;
 }
 
-DecodeReason CheckTimeRange(const DecodeOptions& options, TimeMicros t, TimeMicros now) {
-  // Compare differences in a wider type: `t` may be anywhere in int64.
-  const __int128 delta = static_cast<__int128>(t) - now;
-  if (options.max_future > 0 && delta > options.max_future) return DecodeReason::kTimeOutOfRange;
-  if (options.max_past > 0 && -delta > options.max_past) return DecodeReason::kTimeOutOfRange;
-  return DecodeReason::kAccepted;
+const RejectFn& NoReject() {
+  static const RejectFn* const kNone = new RejectFn();
+  return *kNone;
 }
 
 bool IsNonFiniteText(std::string_view text) {

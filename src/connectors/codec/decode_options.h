@@ -107,6 +107,9 @@ struct DecodeResult {
 // Called for every rejected record, in order (a JSON array can reject
 // several elements of one document). `excerpt` is only valid during the call.
 using RejectFn = std::function<void(DecodeReason reason, std::string_view excerpt)>;
+// An empty RejectFn (the default argument: a shared one, so that callers not
+// interested in rejections do not build a std::function per call).
+const RejectFn& NoReject();
 
 // Converts a record's time text or number to TimeMicros according to
 // `format`; kBadTime when it cannot (unparseable, non-finite, out of range).
@@ -114,7 +117,13 @@ DecodeReason TimeFromText(std::string_view text, InputTimeFormat format, TimeMic
 DecodeReason TimeFromDouble(double value, InputTimeFormat format, TimeMicros* out);
 DecodeReason TimeFromInt(int64_t value, InputTimeFormat format, TimeMicros* out);
 // kTimeOutOfRange when `t` falls outside the options' window around `now`.
-DecodeReason CheckTimeRange(const DecodeOptions& options, TimeMicros t, TimeMicros now);
+inline DecodeReason CheckTimeRange(const DecodeOptions& options, TimeMicros t, TimeMicros now) {
+  // Compare differences in a wider type: `t` may be anywhere in int64.
+  const __int128 delta = static_cast<__int128>(t) - now;
+  if (options.max_future > 0 && delta > options.max_future) return DecodeReason::kTimeOutOfRange;
+  if (options.max_past > 0 && -delta > options.max_past) return DecodeReason::kTimeOutOfRange;
+  return DecodeReason::kAccepted;
+}
 
 // Whether `text` is NaN or infinity as a number ("nan", "-Inf", "infinity",
 // any case).

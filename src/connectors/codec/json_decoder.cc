@@ -25,6 +25,7 @@ struct KeyInfo {
   KeyRole role = KeyRole::kField;
   DeclaredType type = DeclaredType::kAny;
   bool valid = false;
+  bool plain = false;  // the name holds no backslash or quote (see the key fast path)
 };
 
 // Keys are first looked up by their position in the object: records of one
@@ -120,15 +121,20 @@ class JsonDecoder::Impl {
   // been rejected one by one: pending_rejects_), else the document's reason.
   DecodeReason DecodeDocument(const char* data, size_t size, TimeMicros now, Batch& out,
                               DecodeResult& result) {
+    input_end_ = data + size + simdjson::SIMDJSON_PADDING;
     ondemand::document doc;
     if (parser_.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc)) {
       return DecodeReason::kMalformedJson;
     }
-    ondemand::json_type type;
-    if (doc.type().get(type)) return DecodeReason::kMalformedJson;
+    ondemand::object object;
+    const simdjson::error_code object_error = doc.get_object().get(object);
+    ondemand::json_type type = ondemand::json_type::object;
+    if (object_error == simdjson::INCORRECT_TYPE) {
+      if (doc.type().get(type)) return DecodeReason::kMalformedJson;
+    } else if (object_error != simdjson::SUCCESS) {
+      return DecodeReason::kMalformedJson;
+    }
     if (type == ondemand::json_type::object) {
-      ondemand::object object;
-      if (doc.get_object().get(object)) return DecodeReason::kMalformedJson;
       const DecodeReason reason = DecodeRecord(object, now, out, result);
       if (reason != DecodeReason::kAccepted) return reason;
     } else if (type == ondemand::json_type::array && options_.allow_arrays) {
@@ -198,17 +204,32 @@ class JsonDecoder::Impl {
       // the copies cost store-forwarding stalls on the hot path.
       if (field_result.error()) return DecodeReason::kMalformedJson;
       ondemand::field&& field = std::move(field_result).value_unsafe();
-      std::string_view key;
-      if (!ReadKey(field, &key)) return DecodeReason::kMalformedJson;
-
-      std::string_view name = key;
+      const size_t ordinal = ordinal_++;
       const size_t prefix_size = path_.size();
-      if (depth > 1) {
-        path_.append(key);
-        name = path_;
+      const KeyInfo* info = nullptr;
+      if (depth == 1 && ordinal < positions_.size()) {
+        // Fast path: the key at this position is the one seen there last
+        // time. Its raw bytes match and its closing quote follows; a cached
+        // name without a backslash or quote cannot match an escaped key.
+        const KeyInfo& slot = positions_[ordinal];
+        const char* raw = reinterpret_cast<const char*>(field.key().raw());
+        const size_t n = slot.name.size();
+        if (slot.valid && slot.plain && raw + n < input_end_ && raw[n] == '"' &&
+            SymbolCache::Equal(std::string_view(raw, n), slot.name)) {
+          info = &slot;
+        }
       }
-      const KeyInfo& info = Key(ordinal_++, name);
-      const DecodeReason reason = DecodeValue(field.value(), info, depth, record);
+      if (info == nullptr) {
+        std::string_view key;
+        if (!ReadKey(field, &key)) return DecodeReason::kMalformedJson;
+        std::string_view name = key;
+        if (depth > 1) {
+          path_.append(key);
+          name = path_;
+        }
+        info = &Key(ordinal, name);
+      }
+      const DecodeReason reason = DecodeValue(field.value(), *info, depth, record);
       path_.resize(prefix_size);
       if (reason != DecodeReason::kAccepted) return reason;
     }
@@ -217,6 +238,18 @@ class JsonDecoder::Impl {
 
   DecodeReason DecodeValue(ondemand::value& value, const KeyInfo& info, int depth,
                            Record& record) {
+    if (info.role == KeyRole::kField && info.type == DeclaredType::kAny &&
+        !options_.keep_integers) {
+      // Fast path for the usual numeric field: no type() dispatch. On any
+      // error (not a number, out of range) the value is still unread and the
+      // general path below handles it.
+      double d;
+      if (value.get_double().get(d) == simdjson::SUCCESS) {
+        if (!std::isfinite(d)) return DecodeReason::kNonFinite;
+        AddField(record, info.symbol, Value::Double(d));
+        return DecodeReason::kAccepted;
+      }
+    }
     ondemand::json_type type;
     if (value.type().get(type)) return DecodeReason::kMalformedJson;
     switch (type) {
@@ -258,20 +291,27 @@ class JsonDecoder::Impl {
     bool is_int = false;
     int64_t i = 0;
     double d = 0;
-    ondemand::number number;
-    if (value.get_number().get(number) == simdjson::SUCCESS) {
-      switch (number.get_number_type()) {
-        case ondemand::number_type::signed_integer:
-          is_int = true;
-          i = number.get_int64();
-          d = static_cast<double>(i);
-          break;
-        case ondemand::number_type::unsigned_integer:
-          d = static_cast<double>(number.get_uint64());
-          break;
-        case ondemand::number_type::floating_point_number: d = number.get_double(); break;
+    simdjson::error_code error;
+    if (info.role == KeyRole::kTime || options_.keep_integers) {
+      ondemand::number number;
+      error = value.get_number().get(number);
+      if (error == simdjson::SUCCESS) {
+        switch (number.get_number_type()) {
+          case ondemand::number_type::signed_integer:
+            is_int = true;
+            i = number.get_int64();
+            d = static_cast<double>(i);
+            break;
+          case ondemand::number_type::unsigned_integer:
+            d = static_cast<double>(number.get_uint64());
+            break;
+          case ondemand::number_type::floating_point_number: d = number.get_double(); break;
+        }
       }
     } else {
+      error = value.get_double().get(d);  // the common case, and the cheapest
+    }
+    if (error != simdjson::SUCCESS) {
       // simdjson refuses numbers beyond double range (1e400) and some very
       // long integers: read the token again to tell those apart.
       const std::string_view raw = TrimJsonSpace(value.raw_json_token());
@@ -306,7 +346,7 @@ class JsonDecoder::Impl {
 
   DecodeReason DecodeString(ondemand::value& value, const KeyInfo& info, Record& record) {
     std::string_view s;
-    if (value.get_string().get(s)) return DecodeReason::kMalformedJson;
+    if (!ReadString(value, &s)) return DecodeReason::kMalformedJson;
     switch (info.role) {
       case KeyRole::kTime: {
         const DecodeReason r = TimeFromText(s, options_.time_format, &record.time);
@@ -361,7 +401,7 @@ class JsonDecoder::Impl {
       std::string_view text;
       switch (type) {
         case ondemand::json_type::string:
-          if (tag.get_string().get(text)) return DecodeReason::kMalformedJson;
+          if (!ReadString(tag, &text)) return DecodeReason::kMalformedJson;
           break;
         case ondemand::json_type::number: {
           text = TrimJsonSpace(tag.raw_json_token());
@@ -398,6 +438,21 @@ class JsonDecoder::Impl {
     return DecodeReason::kTypeMismatch;
   }
 
+  // A string value's bytes, straight from the input when it holds no escape
+  // (the usual case; stage 1 has validated the string and its UTF-8), else
+  // unescaped by simdjson. The value is left unconsumed in the fast case:
+  // the object iterator skips it.
+  static bool ReadString(ondemand::value& value, std::string_view* out) {
+    const char* raw = value.raw_json_token().data() + 1;  // after the quote
+    size_t n = 0;
+    while (raw[n] != '"' && raw[n] != '\\') ++n;
+    if (raw[n] == '"') {
+      *out = std::string_view(raw, n);
+      return true;
+    }
+    return value.get_string().get(*out) == simdjson::SUCCESS;
+  }
+
   // The key's bytes without unescaping when it holds no escape (the usual
   // case): stage 1 has validated the string, so its closing quote exists.
   static bool ReadKey(ondemand::field& field, std::string_view* key) {
@@ -414,7 +469,7 @@ class JsonDecoder::Impl {
   const KeyInfo& Key(size_t ordinal, std::string_view name) {
     if (ordinal < positions_.size()) {
       KeyInfo& slot = positions_[ordinal];
-      if (slot.valid && std::string_view(slot.name) == name) return slot;
+      if (slot.valid && SymbolCache::Equal(slot.name, name)) return slot;
       slot = Lookup(name);
       return slot;
     }
@@ -423,7 +478,7 @@ class JsonDecoder::Impl {
 
   const KeyInfo& Lookup(std::string_view name) {
     KeyInfo& slot = key_table_[SymbolCache::Hash(name) & (kKeyTableSlots - 1)];
-    if (slot.valid && std::string_view(slot.name) == name) return slot;
+    if (slot.valid && SymbolCache::Equal(slot.name, name)) return slot;
     slot.name.assign(name);
     slot.symbol = Symbol::Intern(name);
     slot.role = KeyRole::kField;
@@ -437,6 +492,7 @@ class JsonDecoder::Impl {
     auto it = options_.types.find(name);
     slot.type = it == options_.types.end() ? DeclaredType::kAny : it->second;
     slot.valid = true;
+    slot.plain = name.find_first_of("\\\"") == std::string_view::npos;
     return slot;
   }
 
@@ -467,6 +523,7 @@ class JsonDecoder::Impl {
   SymbolCache devices_;
   SymbolCache tag_names_;
   size_t ordinal_ = 0;
+  const char* input_end_ = nullptr;  // end of the readable bytes of the document
   std::string path_;  // flattened prefix of the object being read
   std::vector<DecodeReason> pending_rejects_;
   std::unique_ptr<char[]> scratch_;

@@ -69,16 +69,16 @@ class JsonDecoder {
   // set, is called for every rejected record. Copies the payload into an
   // internal padded buffer (reused) first.
   DecodeResult Decode(std::string_view payload, TimeMicros now, Batch& out,
-                      const RejectFn& on_reject = nullptr);
+                      const RejectFn& on_reject = NoReject());
   // Same, parsing in place when `readable` (bytes readable from
   // payload.data()) is at least payload.size() + kPadding.
   DecodeResult DecodeInPlace(std::string_view payload, size_t readable, TimeMicros now, Batch& out,
-                             const RejectFn& on_reject = nullptr);
+                             const RejectFn& on_reject = NoReject());
   // Decodes newline-delimited JSON: every line that is not blank is one
   // document ("\r\n" endings accepted). The result sums over the lines;
   // `reason` and `excerpt` are those of the last rejection.
   DecodeResult DecodeLines(std::string_view buffer, TimeMicros now, Batch& out,
-                           const RejectFn& on_reject = nullptr);
+                           const RejectFn& on_reject = NoReject());
 
  private:
   class Impl;

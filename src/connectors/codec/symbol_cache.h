@@ -27,7 +27,7 @@ class SymbolCache {
     if (name.empty()) return Symbol();
     size_t i = Hash(name) & mask_;
     while (!slots_[i].symbol.empty()) {
-      if (std::string_view(slots_[i].name) == name) return slots_[i].symbol;
+      if (Equal(slots_[i].name, name)) return slots_[i].symbol;
       i = (i + 1) & mask_;
     }
     const Symbol symbol = Symbol::Intern(name);
@@ -47,24 +47,33 @@ class SymbolCache {
 
   size_t size() const { return size_; }
 
+  // Equality of short strings without a call to memcmp.
+  static bool Equal(std::string_view a, std::string_view b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    const char* p = a.data();
+    const char* q = b.data();
+    if (n >= 8) {
+      for (size_t k = 0; k + 8 < n; k += 8) {
+        if (Load8(p + k) != Load8(q + k)) return false;
+      }
+      return Load8(p + n - 8) == Load8(q + n - 8);  // the last 8, overlapping
+    }
+    return Tail(p, n) == Tail(q, n);
+  }
+
   // A fast hash of short strings, 8 bytes at a time.
   static uint64_t Hash(std::string_view s) {
     const char* p = s.data();
-    size_t n = s.size();
+    const size_t n = s.size();
     uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    while (n >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      h = Mix(h ^ w);
-      p += 8;
-      n -= 8;
+    if (n >= 8) {
+      for (size_t k = 0; k + 8 < n; k += 8) h = (h ^ Load8(p + k)) * 0xBF58476D1CE4E5B9ull;
+      h = (h ^ Load8(p + n - 8)) * 0xBF58476D1CE4E5B9ull;
+    } else {
+      h = (h ^ Tail(p, n)) * 0xBF58476D1CE4E5B9ull;
     }
-    if (n > 0) {
-      uint64_t w = 0;
-      std::memcpy(&w, p, n);
-      h = Mix(h ^ w);
-    }
-    return h;
+    return Mix(h);
   }
 
  private:
@@ -72,6 +81,25 @@ class SymbolCache {
     std::string name;
     Symbol symbol;  // empty: the slot is free
   };
+
+  static uint64_t Load8(const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+  // The n < 8 bytes at p as an integer (without reading past them).
+  static uint64_t Tail(const char* p, size_t n) {
+    if (n >= 4) {
+      uint32_t lo;
+      uint32_t hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      return lo | (uint64_t{hi} << 32);
+    }
+    if (n == 0) return 0;
+    return static_cast<uint8_t>(p[0]) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
+           (uint64_t{static_cast<uint8_t>(p[n - 1])} << 16);
+  }
 
   static uint64_t Mix(uint64_t x) {
     x *= 0xBF58476D1CE4E5B9ull;
