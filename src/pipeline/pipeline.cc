@@ -111,8 +111,9 @@ void BuildSources(const ConfigNode& list, const BuildServices& s, Pipeline* p, S
     list.Error("a pipeline needs at least one source", "add 'sources:' with e.g. a 'sim' source");
     return;
   }
-  if (!list.is_sequence()) {
-    list.Error("expected a list of sources");
+  if (!list.is_sequence() || list.size() == 0) {
+    list.Error(list.is_sequence() ? "a pipeline needs at least one source" : "expected a list of sources",
+               "e.g. a 'sim' source");
     return;
   }
   std::map<std::string, int> ids;
@@ -235,8 +236,9 @@ void BuildSinks(const ConfigNode& list, const BuildServices& s, Pipeline* p, con
     list.Error("a pipeline needs at least one sink", "add 'sinks: [{type: stdout}]'");
     return;
   }
-  if (!list.is_sequence()) {
-    list.Error("expected a list of sinks");
+  if (!list.is_sequence() || list.size() == 0) {
+    list.Error(list.is_sequence() ? "a pipeline needs at least one sink" : "expected a list of sinks",
+               "e.g. 'sinks: [{type: stdout}]'");
     return;
   }
   std::map<std::string, int> ids;

@@ -459,7 +459,7 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
       if (c.size <= 0) cfg["size"].Error("must be > 0");
       c.hop = c.kind == WindowKind::kHopping ? cfg["hop"].Duration(0) : c.size;
       if (c.kind == WindowKind::kHopping && !cfg.Has("hop")) cfg.Require("hop");
-      if (c.hop <= 0) {
+      if (c.kind == WindowKind::kHopping && c.hop <= 0) {
         cfg["hop"].Error("must be > 0");
       } else if (c.size > 0 && c.size / c.hop > 1000) {
         cfg["hop"].Error("too small for the window size: at most 1000 windows may overlap");
