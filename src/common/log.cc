@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/json_text.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <unistd.h>
@@ -38,26 +40,9 @@ void InitLogging(LogFormat format, const std::string& level) {
 }
 
 std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
+  std::string quoted;
+  AppendJsonString(s, quoted);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 void RateLimitedLog::Warn(const Clock& clock, const std::string& message) {

@@ -106,33 +106,45 @@ std::vector<int> ResolveInputs(const ConfigNode& from, const std::vector<int>& f
   return out;
 }
 
+// Checks that `list` is a non-empty list of `what` ("source", "sink").
+bool CheckComponentList(const ConfigNode& list, const std::string& what, const std::string& hint) {
+  if (list.defined() && list.is_sequence() && list.size() > 0) return true;
+  const bool wrong_type = list.defined() && !list.is_sequence();
+  list.Error(wrong_type ? "expected a list of " + what + "s" : "a pipeline needs at least one " + what, hint);
+  return false;
+}
+
+// The definition named by an item's `type:`, or null after reporting why.
+// `type: null` reads as a YAML null; for sinks it means the null sink.
+const ComponentDef* FindItemType(const ConfigNode& item, ComponentKind kind, const Registry& registry,
+                                 std::string* type) {
+  if (!item.is_map()) {
+    item.Error("expected a map with 'type:'");
+    return nullptr;
+  }
+  const bool null_sink = kind == ComponentKind::kSink && item.HasKey("type") && !item.Has("type");
+  if (!null_sink && !item.Require("type")) return nullptr;
+  *type = null_sink ? "null" : item["type"].String();
+  const ComponentDef* def = registry.Find(kind, *type);
+  if (def == nullptr) {
+    const std::string kind_name(ComponentKindName(kind));
+    const std::string close = ClosestMatch(*type, registry.TypeNames(kind));
+    item["type"].Error("unknown " + kind_name + " type '" + *type + "'",
+                       close.empty() ? "see docs/reference/" + kind_name + "s.md" : "did you mean '" + close + "'?");
+    return nullptr;
+  }
+  CheckDeclaredKeys(*def, item);
+  return def;
+}
+
 void BuildSources(const ConfigNode& list, const BuildServices& s, Pipeline* p, StreamTable* streams) {
-  if (!list.defined()) {
-    list.Error("a pipeline needs at least one source", "add 'sources:' with e.g. a 'sim' source");
-    return;
-  }
-  if (!list.is_sequence() || list.size() == 0) {
-    list.Error(list.is_sequence() ? "a pipeline needs at least one source" : "expected a list of sources",
-               "e.g. a 'sim' source");
-    return;
-  }
+  if (!CheckComponentList(list, "source", "add 'sources:' with e.g. a 'sim' source")) return;
   std::map<std::string, int> ids;
   for (size_t i = 0; i < list.size(); ++i) {
     ConfigNode item = list.At(i);
-    if (!item.is_map()) {
-      item.Error("expected a map with 'type:'");
-      continue;
-    }
-    if (!item.Require("type")) continue;
-    const std::string type = item["type"].String();
-    const ComponentDef* def = s.registry->Find(ComponentKind::kSource, type);
-    if (def == nullptr) {
-      const std::string close = ClosestMatch(type, s.registry->TypeNames(ComponentKind::kSource));
-      item["type"].Error("unknown source type '" + type + "'",
-                         close.empty() ? "see docs/reference/sources.md" : "did you mean '" + close + "'?");
-      continue;
-    }
-    CheckDeclaredKeys(*def, item);
+    std::string type;
+    const ComponentDef* def = FindItemType(item, ComponentKind::kSource, *s.registry, &type);
+    if (def == nullptr) continue;
     SourceNode node;
     node.id = item["id"].String(list.size() == 1 ? type : type + std::to_string(i));
     if (ids.count(node.id)) item["id"].Error("duplicate source id '" + node.id + "'");
@@ -232,33 +244,13 @@ void BuildStages(const ConfigNode& list, const BuildServices& s, Pipeline* p, St
 
 void BuildSinks(const ConfigNode& list, const BuildServices& s, Pipeline* p, const StreamTable& streams,
                 const std::vector<int>& last_output) {
-  if (!list.defined()) {
-    list.Error("a pipeline needs at least one sink", "add 'sinks: [{type: stdout}]'");
-    return;
-  }
-  if (!list.is_sequence() || list.size() == 0) {
-    list.Error(list.is_sequence() ? "a pipeline needs at least one sink" : "expected a list of sinks",
-               "e.g. 'sinks: [{type: stdout}]'");
-    return;
-  }
+  if (!CheckComponentList(list, "sink", "add 'sinks: [{type: stdout}]'")) return;
   std::map<std::string, int> ids;
   for (size_t i = 0; i < list.size(); ++i) {
     ConfigNode item = list.At(i);
-    if (!item.is_map()) {
-      item.Error("expected a map with 'type:'");
-      continue;
-    }
-    // `type: null` reads as a YAML null; it means the null sink.
-    if (!item.HasKey("type") && !item.Require("type")) continue;
-    const std::string type = item.Has("type") ? item["type"].String() : "null";
-    const ComponentDef* def = s.registry->Find(ComponentKind::kSink, type);
-    if (def == nullptr) {
-      const std::string close = ClosestMatch(type, s.registry->TypeNames(ComponentKind::kSink));
-      item["type"].Error("unknown sink type '" + type + "'",
-                         close.empty() ? "see docs/reference/sinks.md" : "did you mean '" + close + "'?");
-      continue;
-    }
-    CheckDeclaredKeys(*def, item);
+    std::string type;
+    const ComponentDef* def = FindItemType(item, ComponentKind::kSink, *s.registry, &type);
+    if (def == nullptr) continue;
     SinkNode node;
     node.type = type;
     node.id = item["id"].String(list.size() == 1 ? type : type + std::to_string(i));

@@ -238,8 +238,8 @@ class JsonDecoder::Impl {
 
   DecodeReason DecodeValue(ondemand::value& value, const KeyInfo& info, int depth,
                            Record& record) {
-    if (info.role == KeyRole::kField && info.type == DeclaredType::kAny &&
-        !options_.keep_integers) {
+    if (info.role == KeyRole::kField && !options_.keep_integers &&
+        (info.type == DeclaredType::kAny || info.type == DeclaredType::kNumber)) {
       // Fast path for the usual numeric field: no type() dispatch. On any
       // error (not a number, out of range) the value is still unread and the
       // general path below handles it.

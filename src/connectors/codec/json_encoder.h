@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "common/json_text.h"
 #include "model/event.h"
 
 namespace edgeflow {
@@ -21,7 +22,6 @@ struct JsonEncodeOptions {
   std::string device_key = "device";
 };
 
-void AppendJsonString(std::string_view s, std::string& out);
 void AppendJsonNumber(double v, std::string& out);
 void AppendEventJson(const Event& event, const JsonEncodeOptions& options, std::string& out);
 

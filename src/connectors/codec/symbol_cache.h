@@ -18,10 +18,7 @@ namespace edgeflow {
 
 class SymbolCache {
  public:
-  explicit SymbolCache(size_t max_entries = 65536) : max_entries_(max_entries) {
-    slots_.resize(64);
-    mask_ = slots_.size() - 1;
-  }
+  explicit SymbolCache(size_t max_entries = 65536) : max_entries_(max_entries) { Reset(64); }
 
   Symbol Get(std::string_view name) {
     if (name.empty()) return Symbol();
@@ -30,19 +27,7 @@ class SymbolCache {
       if (Equal(slots_[i].name, name)) return slots_[i].symbol;
       i = (i + 1) & mask_;
     }
-    const Symbol symbol = Symbol::Intern(name);
-    if (size_ >= max_entries_) {
-      Reset(slots_.size());
-      i = Hash(name) & mask_;
-    } else if (2 * (size_ + 1) > slots_.size()) {  // keep the load under 1/2
-      Grow();
-      i = Hash(name) & mask_;
-      while (!slots_[i].symbol.empty()) i = (i + 1) & mask_;
-    }
-    slots_[i].name.assign(name);
-    slots_[i].symbol = symbol;
-    ++size_;
-    return symbol;
+    return Insert(name, i);
   }
 
   size_t size() const { return size_; }
@@ -82,12 +67,31 @@ class SymbolCache {
     Symbol symbol;  // empty: the slot is free
   };
 
+  // A miss: interns `name` and stores it in free slot `i` (or wherever it
+  // lands after growing or starting over). Kept out of line so Get() inlines.
+  [[gnu::noinline]] Symbol Insert(std::string_view name, size_t i) {
+    const Symbol symbol = Symbol::Intern(name);
+    if (size_ >= max_entries_) {
+      Reset(slots_.size());
+      i = Hash(name) & mask_;
+    } else if (2 * (size_ + 1) > slots_.size()) {  // keep the load under 1/2
+      Grow();
+      i = Hash(name) & mask_;
+      while (!slots_[i].symbol.empty()) i = (i + 1) & mask_;
+    }
+    slots_[i].name.assign(name);
+    slots_[i].symbol = symbol;
+    ++size_;
+    return symbol;
+  }
+
   static uint64_t Load8(const char* p) {
     uint64_t w;
     std::memcpy(&w, p, 8);
     return w;
   }
-  // The n < 8 bytes at p as an integer (without reading past them).
+
+  // The n < 8 bytes at p as an integer, without reading past them.
   static uint64_t Tail(const char* p, size_t n) {
     if (n >= 4) {
       uint32_t lo;
