@@ -17,6 +17,7 @@ struct RunOptions {
   std::string pipeline_path;
   bool print_stats = false;
   LogFormat log_format = LogFormat::kText;
+  std::string log_level = "info";
   bool status_line = true;  // only on a terminal
   double duration_seconds = 0;  // 0: until stopped or sources end
 };

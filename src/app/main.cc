@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--stats", run.print_stats, "Print every counter at exit");
   run_cmd->add_option("--log-format", log_format, "text | json | auto (json when stderr is not a terminal)")
       ->check(CLI::IsMember({"auto", "text", "json"}));
+  run_cmd->add_option("--log-level", run.log_level, "debug | info | warn | error (default info)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   run_cmd->add_flag("--no-status", [&](int64_t) { run.status_line = false; }, "Do not print the status line");
   run_cmd->add_option("--duration", run.duration_seconds, "Stop after this many seconds");
 

@@ -22,7 +22,7 @@ extern "C" void HandleStopSignal(int) { g_stop.store(true); }
 }  // namespace
 
 int RunCommand(const RunOptions& options) {
-  InitLogging(options.log_format, "info");
+  InitLogging(options.log_format, options.log_level);
   Diagnostics diagnostics;
   auto loaded = LoadYamlFile(options.pipeline_path, &diagnostics);
   SystemClock& clock = SystemClock::Instance();
@@ -51,6 +51,9 @@ int RunCommand(const RunOptions& options) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A closed stdout pipe (`edgeflow run ... | head`) makes writes fail
+  // instead of killing the process, so shutdown still flushes the other sinks.
+  std::signal(SIGPIPE, SIG_IGN);
 
   const bool show_status = options.status_line && ::isatty(STDERR_FILENO) &&
                            options.log_format == LogFormat::kText;

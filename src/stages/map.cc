@@ -91,7 +91,15 @@ class MapStage final : public Stage {
           return;
         }
         if (c.type == TargetType::kDouble) *v = Value::Double(*number);
-        if (c.type == TargetType::kInt) *v = Value::Int(std::llround(*number));
+        if (c.type == TargetType::kInt) {
+          // Beyond int64 there is no faithful integer: a failed conversion.
+          if (!(*number >= -9.2233720368547758e18 && *number < 9.2233720368547758e18)) {
+            convert_failed_->Add();
+            e.Remove(c.field);
+            return;
+          }
+          *v = Value::Int(std::llround(*number));
+        }
         if (c.type == TargetType::kBool) *v = Value::Bool(*number != 0);
         return;
       case TargetType::kString:
@@ -136,7 +144,14 @@ std::optional<MapConfig> ParseConfig(BuildContext& ctx) {
   const ConfigNode set = shorthand ? cfg : cfg["set"];
   std::set<std::string> known = ctx.input_schema.fields;
   BuildContext scoped = ctx;
+  auto reserved = [](const ConfigNode& at, const std::string& name) {
+    if (name != "time" && name != "device" && name != "tags") return false;
+    at.Error("'" + name + "' is not a field: it is the event's " + name,
+             "choose another field name");
+    return true;
+  };
   for (const std::string& field : set.Keys()) {
+    if (reserved(set[field], field)) continue;
     scoped.input_schema.fields = known;  // earlier assignments are visible to later ones
     auto expression = CompileExpression(scoped, set[field]);
     if (!expression) continue;
@@ -156,6 +171,7 @@ std::optional<MapConfig> ParseConfig(BuildContext& ctx) {
       scoped.input_schema.fields = known;
       CheckFieldKnown(scoped, rename[field], field);
       const std::string to = rename[field].String();
+      if (reserved(rename[field], to)) continue;
       c.rename.push_back({Symbol::Intern(field), Symbol::Intern(to)});
       known.erase(field);
       known.insert(to);

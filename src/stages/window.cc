@@ -68,6 +68,7 @@ struct KeyState {
   // Sliding windows only (allocated on first use: an empty std::deque
   // already costs ~600 bytes, times 100,000 keys).
   std::unique_ptr<SlidingSamples> samples;
+  std::string index_key;  // encoded key (composite keys only)
 };
 
 struct StringHash {
@@ -84,6 +85,8 @@ class WindowStage final : public Stage {
         too_late_(ctx.counters.Dropped("too_late")),
         key_limit_(ctx.counters.Dropped("max_keys")),
         window_limit_(ctx.counters.Dropped("max_windows_per_key")),
+        not_in_window_(ctx.counters.Dropped("not_in_window")),
+        evicted_(ctx.metrics->GetCounter("window_keys_evicted", ctx.counters.labels, "idle keys forgotten at max_keys")),
         count_(Symbol::Intern("count")),
         revision_(Symbol::Intern("revision")),
         window_start_(Symbol::Intern("window_start")),
@@ -153,18 +156,45 @@ class WindowStage final : public Stage {
     if (it != by_key_.end()) return keys_[static_cast<size_t>(it->second)].get();
     if (!ReserveKey(e)) return nullptr;
     by_key_.emplace(key_buffer_, static_cast<int32_t>(keys_.size()));
-    return NewKey(e);
+    KeyState* key = NewKey(e);
+    key->index_key = key_buffer_;
+    return key;
   }
 
   bool ReserveKey(const Event&) {
     if (keys_.size() < c_.max_keys) return true;
+    if (EvictIdleKeys() > 0) return true;
     key_limit_->Add();
     return false;
   }
 
+  // Forgets keys without open windows or buffered samples; returns how many.
+  // O(keys), run only when the key limit is reached.
+  size_t EvictIdleKeys() {
+    const size_t before = keys_.size();
+    keys_.erase(std::remove_if(keys_.begin(), keys_.end(),
+                               [](const std::unique_ptr<KeyState>& k) {
+                                 return k->windows.empty() && (!k->samples || k->samples->times.empty());
+                               }),
+                keys_.end());
+    if (keys_.size() == before) return 0;
+    std::fill(by_device_.begin(), by_device_.end(), -1);
+    by_key_.clear();
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      KeyState& k = *keys_[i];
+      if (c_.device_only_key) {
+        by_device_[k.prototype.device.id()] = static_cast<int32_t>(i);
+      } else {
+        by_key_.emplace(k.index_key, static_cast<int32_t>(i));
+      }
+    }
+    evicted_->Add(before - keys_.size());
+    return before - keys_.size();
+  }
+
   KeyState* NewKey(const Event& e) {
     auto key = std::make_unique<KeyState>();
-    key->order = keys_.size();
+    key->order = next_order_++;
     key->prototype.device = e.device;
     for (const KeyPart& part : c_.key) {
       if (part.kind == KeyPart::Kind::kField) {
@@ -216,8 +246,13 @@ class WindowStage final : public Stage {
   void AddFixed(KeyState& key, Event& e) {
     bounds_.clear();
     c_.assigner->Assign(e.time, bounds_);
+    if (bounds_.empty()) {  // between hopping windows (hop > size): no window wants it
+      not_in_window_->Add();
+      return;
+    }
     const TimeMicros lateness = c_.late == LatePolicy::kUpdate ? c_.allowed_lateness : 0;
     bool accepted = false;
+    bool refused = false;
     for (const WindowBounds& b : bounds_) {
       WindowState* w = nullptr;
       for (WindowState& existing : key.windows) {
@@ -229,7 +264,7 @@ class WindowStage final : public Stage {
       if (closed && (c_.late != LatePolicy::kUpdate || b.end + lateness <= watermark_)) continue;
       if (w == nullptr) {
         if (key.windows.size() >= c_.max_windows_per_key) {
-          window_limit_->Add();
+          refused = true;
           continue;
         }
         w = &InsertWindow(key, b.start, b.end);
@@ -242,7 +277,12 @@ class WindowStage final : public Stage {
         EmitResult(key, *w, results_);
       }
     }
-    if (!accepted) HandleLate(e);
+    if (accepted) return;
+    if (refused) {
+      window_limit_->Add();
+    } else {
+      HandleLate(e);
+    }
   }
 
   void AddSession(KeyState& key, Event& e) {
@@ -424,9 +464,12 @@ class WindowStage final : public Stage {
   Counter* too_late_;
   Counter* key_limit_;
   Counter* window_limit_;
+  Counter* not_in_window_;
+  Counter* evicted_;
   Symbol count_, revision_, window_start_, window_end_, duration_;
 
   std::vector<std::unique_ptr<KeyState>> keys_;
+  uint64_t next_order_ = 0;  // creation order of keys, for a stable output order
   std::vector<int32_t> by_device_;
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> by_key_;
   std::string key_buffer_;
@@ -487,7 +530,7 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
         return std::nullopt;
       }
       const std::string ws = cfg["week_start"].Enum("monday", {"monday", "sunday", "saturday"});
-      const int week_start = ws == "monday" ? 1 : ws == "sunday" ? 0 : 6;
+      const int week_start = ws == "monday" ? 1 : ws == "sunday" ? 7 : 6;  // ISO weekdays
       c.assigner = WindowAssigner::Calendar(std::move(zone).value(), u, week_start);
       break;
     }

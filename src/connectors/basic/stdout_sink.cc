@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/log.h"
 #include "connectors/codec/encoder_options.h"
 
 namespace edgeflow {
@@ -9,7 +10,8 @@ namespace {
 
 class StdoutSink final : public Sink {
  public:
-  explicit StdoutSink(JsonEncodeOptions options) : options_(std::move(options)) {}
+  StdoutSink(JsonEncodeOptions options, const ComponentContext& ctx)
+      : options_(std::move(options)), dropped_(ctx.counters.Dropped("write_failed")) {}
 
   void Write(const Batch& batch) override {
     buffer_.clear();
@@ -17,12 +19,23 @@ class StdoutSink final : public Sink {
       AppendEventJson(e, options_, buffer_);
       buffer_.push_back('\n');
     }
-    std::fwrite(buffer_.data(), 1, buffer_.size(), stdout);
+    if (broken_) {
+      dropped_->Add(batch.size());
+      return;
+    }
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) != buffer_.size()) {
+      // The reader went away (closed pipe): stop writing, keep counting.
+      broken_ = true;
+      dropped_->Add(batch.size());
+      spdlog::warn("stdout is closed; further events for stdout are dropped and counted");
+    }
   }
   void Flush() override { std::fflush(stdout); }
 
  private:
   JsonEncodeOptions options_;
+  Counter* dropped_;
+  bool broken_ = false;
   std::string buffer_;
 };
 
@@ -37,7 +50,7 @@ ComponentDef StdoutSinkDef() {
   def.params = {TimeFormatParam()};
   def.example = "{ type: stdout, from: alerts }";
   def.make_sink = [](BuildContext& ctx) -> std::unique_ptr<Sink> {
-    return std::make_unique<StdoutSink>(ReadJsonEncodeOptions(ctx.config));
+    return std::make_unique<StdoutSink>(ReadJsonEncodeOptions(ctx.config), ctx.services);
   };
   return def;
 }

@@ -61,6 +61,9 @@ class JsonDecoder::Impl {
         devices_(65536),
         tag_names_(1024) {
     path_.reserve(256);
+#ifdef SIMDJSON_THREADS_ENABLED
+    stream_parser_.threaded = false;  // no stage-1 thread: one core per decoder
+#endif
     if (!options_.default_device.empty()) {
       default_device_ = Symbol::Intern(options_.default_device);
     }
@@ -93,7 +96,182 @@ class JsonDecoder::Impl {
     return result;
   }
 
+  // Newline-delimited JSON: a stream of documents parsed with iterate_many
+  // (one stage-1 pass over many lines), checked to be exactly one document
+  // per line; anything unusual (a parse error, two documents on a line, a
+  // document spanning lines, a line longer than a window) switches to
+  // line-by-line decoding for the rest of the call, so results are the same
+  // as decoding each line alone.
+  // DecodeLines on a padded copy of `buffer` (excerpts then point into the
+  // copy, which is valid until the next call).
+  DecodeResult DecodeLinesCopy(std::string_view buffer, TimeMicros now, Batch& out,
+                               const RejectFn& on_reject, size_t max_events, size_t* consumed) {
+    const char* copy = CopyToScratch(buffer);
+    return DecodeLines(std::string_view(copy, buffer.size()), buffer.size() + kPadding, now, out,
+                       on_reject, max_events, consumed);
+  }
+
+  DecodeResult DecodeLines(std::string_view buffer, size_t readable, TimeMicros now, Batch& out,
+                           const RejectFn& on_reject, size_t max_events, size_t* consumed) {
+    DecodeResult total;
+    const char* const data = buffer.data();
+    const size_t size = buffer.size();
+    size_t pos = 0;
+    // iterate_many parses in place: it needs the padding after the buffer.
+    bool streaming = readable >= size + kPadding;
+    while (pos < size && total.accepted < max_events) {
+      if (streaming) {
+        size_t used = 0;
+        streaming = DecodeStream(data + pos, size - pos, readable - pos, now, out, on_reject,
+                                 max_events, used, total);
+        pos += used;
+        continue;
+      }
+      const char* line_begin = data + pos;
+      const char* newline = static_cast<const char*>(std::memchr(line_begin, '\n', size - pos));
+      const size_t line_size = newline ? static_cast<size_t>(newline - line_begin) : size - pos;
+      pos = newline ? pos + line_size + 1 : size;
+      std::string_view line(line_begin, line_size);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (IsBlank(line)) continue;
+      const size_t line_readable =
+          readable >= static_cast<size_t>(line_begin - data) ? readable - (line_begin - data) : 0;
+      Add(total, Decode(line, line_readable, now, out, on_reject));
+    }
+    if (consumed != nullptr) *consumed = pos;
+    return total;
+  }
+
  private:
+  static void Add(DecodeResult& total, const DecodeResult& r) {
+    total.accepted += r.accepted;
+    total.rejected += r.rejected;
+    total.fields_dropped += r.fields_dropped;
+    if (!r.ok()) {
+      total.reason = r.reason;
+      total.excerpt = r.excerpt;
+    }
+  }
+
+  // Whether the document starting at `start` is alone on its line, given
+  // where the next one starts (`next`; `size` at the end): the first line
+  // break after `start` must come before `next`, with only white space
+  // between them. (A document spanning lines has its own bytes after its
+  // first line break; a second document on the line starts before it.)
+  static bool AloneOnLine(const char* data, size_t size, size_t start, size_t next,
+                          size_t* line_end) {
+    const char* newline = static_cast<const char*>(std::memchr(data + start, '\n', next - start));
+    if (newline == nullptr) {
+      *line_end = size;
+      return next == size;  // the last line, without a line break
+    }
+    *line_end = static_cast<size_t>(newline - data);
+    for (const char* c = newline + 1; c < data + next; ++c) {
+      if (*c != ' ' && *c != '\t' && *c != '\r' && *c != '\n') return false;
+    }
+    return true;
+  }
+
+  // Decodes whole lines from the start of [data, data + size) with one
+  // iterate_many pass over a window of them. Sets `used` to the bytes of the
+  // lines fully handled. Returns false when the rest must be decoded line
+  // by line (from `used` on).
+  bool DecodeStream(const char* data, size_t size, size_t readable, TimeMicros now, Batch& out,
+                    const RejectFn& on_reject, size_t max_events, size_t& used,
+                    DecodeResult& total) {
+    used = 0;
+    // The window: about what max_events lines need (from the mean line
+    // size so far), cut after a line break, at most kStreamWindow bytes.
+    const size_t wanted = max_events - total.accepted;
+    const double estimate = mean_line_bytes_ * static_cast<double>(wanted) * 1.1 + 256;
+    size_t window = size;
+    const size_t limit = std::min(size, kStreamWindow);
+    const size_t cut = std::min(static_cast<size_t>(std::min(estimate, 1e15)), limit);
+    if (cut < size) {
+      // The first line break from `cut` on (within the limit), else the last
+      // one before it.
+      const char* newline = static_cast<const char*>(std::memchr(data + cut, '\n', limit - cut));
+      if (newline == nullptr) newline = static_cast<const char*>(::memrchr(data, '\n', cut));
+      if (newline == nullptr) return false;  // one line longer than a window
+      window = static_cast<size_t>(newline - data) + 1;
+    }
+    input_end_ = data + readable;
+
+    ondemand::document_stream stream;
+    if (stream_parser_.iterate_many(data, window, kStreamWindow).get(stream)) return false;
+    size_t docs = 0;
+    // The document decoded but not yet known to be alone on its line.
+    bool pending = false;
+    size_t pending_start = 0;
+    size_t pending_mark = 0;
+    DecodeResult pending_result;
+    auto settle = [&](size_t next) -> bool {
+      size_t line_end = 0;
+      if (!AloneOnLine(data, window, pending_start, next, &line_end)) {
+        while (out.size() > pending_mark) out.PopBack();
+        pending = false;
+        return false;
+      }
+      // The whole line, as line-by-line decoding sees it: from after the
+      // previous line break, without the "\r".
+      size_t line_begin = pending_start;
+      while (line_begin > used && data[line_begin - 1] != '\n') --line_begin;
+      size_t line_size = line_end - line_begin;
+      if (line_size > 0 && data[line_end - 1] == '\r') --line_size;
+      const std::string_view line(data + line_begin, line_size);
+      DecodeResult committed = pending_result;
+      if (line.size() > options_.max_bytes) {
+        while (out.size() > pending_mark) out.PopBack();
+        committed = DecodeResult();
+        pending_rejects_.assign(1, DecodeReason::kTooLarge);
+      }
+      for (DecodeReason r : pending_rejects_) Reject(committed, r, line, on_reject);
+      Add(total, committed);
+      pending = false;
+      used = std::min(line_end + 1, window);
+      ++docs;
+      return true;
+    };
+    auto it = stream.begin();
+    for (; it != stream.end(); ++it) {
+      const size_t start = it.current_index();
+      if (pending && !settle(start)) return false;
+      if (total.accepted >= max_events) break;
+      auto doc_result = *it;
+      if (doc_result.error()) return false;
+      ondemand::document_reference doc = std::move(doc_result).value_unsafe();
+      pending = true;
+      pending_start = start;
+      pending_mark = out.size();
+      pending_result = DecodeResult();
+      pending_rejects_.clear();
+      const DecodeReason reason = DecodeRoot(doc, now, out, pending_result);
+      if (reason == DecodeReason::kMalformedJson) {
+        while (out.size() > pending_mark) out.PopBack();
+        return false;
+      }
+      if (reason != DecodeReason::kAccepted) {
+        while (out.size() > pending_mark) out.PopBack();
+        pending_result = DecodeResult();
+        pending_rejects_.assign(1, reason);  // the document as a whole
+      }
+    }
+    if (pending) {
+      if (it != stream.end() || stream.truncated_bytes() != 0) {
+        while (out.size() > pending_mark) out.PopBack();
+        return false;
+      }
+      if (!settle(window)) return false;
+    }
+    if (docs > 0) mean_line_bytes_ = static_cast<double>(used) / static_cast<double>(docs);
+    if (used == 0) return false;  // no progress: let line-by-line decoding take it
+    return true;
+  }
+
+  // The largest window of lines parsed by one iterate_many pass; also the
+  // stream parser's fixed capacity (simdjson reallocates when it changes).
+  static constexpr size_t kStreamWindow = 128 * 1024;
+
   // Per-object decoding state.
   struct Record {
     Event* event = nullptr;
@@ -126,6 +304,20 @@ class JsonDecoder::Impl {
     if (parser_.iterate(data, size, size + simdjson::SIMDJSON_PADDING).get(doc)) {
       return DecodeReason::kMalformedJson;
     }
+    const DecodeReason reason = DecodeRoot(doc, now, out, result);
+    if (reason != DecodeReason::kAccepted) return reason;
+    // Trailing content ({"a":1} {"b":2}): the iterator must be at the end.
+    const char* location = nullptr;
+    if (doc.current_location().get(location) != simdjson::OUT_OF_BOUNDS) {
+      return DecodeReason::kMalformedJson;
+    }
+    return DecodeReason::kAccepted;
+  }
+
+  // The root value of a document (ondemand::document or, in a stream,
+  // ondemand::document_reference): an object, or an array of them.
+  template <typename Document>
+  DecodeReason DecodeRoot(Document& doc, TimeMicros now, Batch& out, DecodeResult& result) {
     ondemand::object object;
     const simdjson::error_code object_error = doc.get_object().get(object);
     ondemand::json_type type = ondemand::json_type::object;
@@ -157,11 +349,6 @@ class JsonDecoder::Impl {
       }
     } else {
       return DecodeReason::kNotAnObject;
-    }
-    // Trailing content ({"a":1} {"b":2}): the iterator must be at the end.
-    const char* location = nullptr;
-    if (doc.current_location().get(location) != simdjson::OUT_OF_BOUNDS) {
-      return DecodeReason::kMalformedJson;
     }
     return DecodeReason::kAccepted;
   }
@@ -516,7 +703,9 @@ class JsonDecoder::Impl {
   }
 
   JsonDecoderOptions options_;
-  ondemand::parser parser_;
+  ondemand::parser parser_;         // one document at a time
+  ondemand::parser stream_parser_;  // iterate_many windows
+  double mean_line_bytes_ = 256;
   Symbol default_device_;
   std::vector<KeyInfo> positions_;
   std::vector<KeyInfo> key_table_;
@@ -549,29 +738,16 @@ DecodeResult JsonDecoder::DecodeInPlace(std::string_view payload, size_t readabl
 }
 
 DecodeResult JsonDecoder::DecodeLines(std::string_view buffer, TimeMicros now, Batch& out,
-                                      const RejectFn& on_reject) {
-  DecodeResult total;
-  const char* p = buffer.data();
-  const char* const end = p + buffer.size();
-  while (p < end) {
-    const char* newline = static_cast<const char*>(std::memchr(p, '\n', end - p));
-    const char* line_end = newline ? newline : end;
-    std::string_view line(p, line_end - p);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!IsBlank(line)) {
-      const DecodeResult r =
-          impl_->Decode(line, static_cast<size_t>(end - p), now, out, on_reject);
-      total.accepted += r.accepted;
-      total.rejected += r.rejected;
-      total.fields_dropped += r.fields_dropped;
-      if (!r.ok()) {
-        total.reason = r.reason;
-        total.excerpt = r.excerpt;
-      }
-    }
-    p = newline ? newline + 1 : end;
-  }
-  return total;
+                                      const RejectFn& on_reject, size_t max_events,
+                                      size_t* consumed) {
+  return impl_->DecodeLinesCopy(buffer, now, out, on_reject, max_events, consumed);
+}
+
+DecodeResult JsonDecoder::DecodeLinesInPlace(std::string_view buffer, size_t readable,
+                                             TimeMicros now, Batch& out,
+                                             const RejectFn& on_reject, size_t max_events,
+                                             size_t* consumed) {
+  return impl_->DecodeLines(buffer, readable, now, out, on_reject, max_events, consumed);
 }
 
 std::vector<ParamDef> JsonDecoderParamDefs() {

@@ -381,6 +381,130 @@ TEST(JsonDecoderTest, DecodeLines) {
   EXPECT_EQ(rejections.items[0].second, "{bad}");
 }
 
+// Everything DecodeLines' fast path must get exactly right: it has to give
+// the same events and rejections as decoding every line alone.
+std::vector<std::string> TrickyLines() {
+  return {
+      kReading,
+      R"({"device":"a","time":1700000001,"v":1})",
+      R"(  {"device":"b","time":1700000002,"v":2}  )",
+      R"({"device":"c","time":1700000003,"v":3})" "\r",
+      "",
+      "   ",
+      R"({"device":"d","time":1700000004} {"device":"e","time":1700000005})",  // two on a line
+      R"({"device":"f","time":1700000006,"x":[1,)",  // a document spanning
+      R"(2]})",                                      // two lines
+      "{",
+      R"("device":"g","time":1700000007})",
+      R"({"device":"h","time":1700000008,"v":tru})",  // bad literal
+      R"({"device":"i","time":"soon"})",
+      R"({"device":"j"})",
+      R"([{"device":"k","time":1700000009},{"time":1}])",
+      "42",
+      R"("just text")",
+      R"({"device":"l","time":1700000010,"s":"unterminated)",
+      R"({"device":"m","time":1700000011,"note":"caf\u00e9 \"q\""})",
+      "{\"device\":\"n\",\"time\":1700000012,\"bad\":\"\xff\"}",  // invalid UTF-8
+      R"({"device":"o","time":1700000013,"big":1e999})",
+      R"({"device":"p","time":1700000014,"pad":")" + std::string(300, 'x') + "\"}",  // too large
+      R"(})",
+      R"({"device":"q","time":1700000015,"nested":{"a":{"b":1}}})",
+  };
+}
+
+std::string Canonical(const Batch& batch) {
+  std::string out;
+  for (const Event& e : batch) {
+    out += std::string(e.device.name()) + "@" + std::to_string(e.time) + ":";
+    for (const Field& f : e.fields()) {
+      out += std::string(f.name.name()) + "=";
+      if (f.value.type == ValueType::kString) {
+        out += std::string(e.Text(f.value));
+      } else {
+        out += std::to_string(f.value.AsNumber().value_or(0));
+      }
+      out += ",";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+TEST(JsonDecoderTest, DecodeLinesMatchesLineByLine) {
+  JsonDecoderOptions o;
+  o.allow_arrays = true;
+  o.max_bytes = 250;
+  const std::vector<std::string> lines = TrickyLines();
+  uint64_t seed = 42;
+  for (int round = 0; round < 40; ++round) {
+    // A pseudo-random file of tricky lines (most of them good ones).
+    std::string file;
+    for (int i = 0; i < 60; ++i) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      const size_t pick = (seed >> 33) % (lines.size() * 3);
+      file += pick < lines.size() ? lines[pick] : lines[pick % 3];
+      if (i < 59 || round % 2 == 0) file += "\n";  // odd rounds: no final line break
+    }
+    SCOPED_TRACE("round " + std::to_string(round));
+
+    JsonDecoder single(o);
+    Batch expected;
+    Rejections expected_rejections;
+    size_t line_start = 0;
+    while (line_start < file.size()) {
+      size_t end = file.find('\n', line_start);
+      if (end == std::string::npos) end = file.size();
+      std::string line = file.substr(line_start, end - line_start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") != std::string::npos) {
+        single.Decode(line, kNow, expected, expected_rejections.fn());
+      }
+      line_start = end + 1;
+    }
+
+    for (size_t max_events : {size_t{1}, size_t{3}, size_t{1000}}) {
+      SCOPED_TRACE("max_events " + std::to_string(max_events));
+      JsonDecoder many(o);
+      Batch got;
+      Rejections got_rejections;
+      std::string padded = file + std::string(JsonDecoder::kPadding, ' ');
+      size_t pos = 0;
+      int calls = 0;
+      while (pos < file.size() && ++calls < 10000) {
+        size_t consumed = 0;
+        many.DecodeLinesInPlace(std::string_view(padded).substr(pos, file.size() - pos),
+                                padded.size() - pos, kNow, got, got_rejections.fn(), max_events,
+                                &consumed);
+        ASSERT_GT(consumed, 0u);
+        pos += consumed;
+      }
+      EXPECT_EQ(Canonical(got), Canonical(expected));
+      ASSERT_EQ(got_rejections.items.size(), expected_rejections.items.size());
+      for (size_t i = 0; i < got_rejections.items.size(); ++i) {
+        EXPECT_EQ(got_rejections.items[i].first, expected_rejections.items[i].first) << i;
+        EXPECT_EQ(got_rejections.items[i].second, expected_rejections.items[i].second) << i;
+      }
+    }
+  }
+}
+
+TEST(JsonDecoderTest, DecodeLinesStopsAtMaxEvents) {
+  std::string file;
+  for (int i = 0; i < 10; ++i) {
+    file += R"({"device":"d","time":)" + std::to_string(1700000000 + i) + "}\n";
+  }
+  JsonDecoder decoder({});
+  Batch batch;
+  size_t consumed = 0;
+  DecodeResult r = decoder.DecodeLines(file, kNow, batch, NoReject(), 4, &consumed);
+  EXPECT_EQ(r.accepted, 4u);
+  EXPECT_EQ(batch.size(), 4u);
+  EXPECT_EQ(consumed, file.find('\n', file.find("1700000003")) + 1);
+  r = decoder.DecodeLines(std::string_view(file).substr(consumed), kNow, batch);
+  EXPECT_EQ(r.accepted, 6u);
+  EXPECT_EQ(batch.back().time, 1700000009LL * kMicrosPerSecond);
+}
+
 TEST(JsonDecoderTimeTest, HelpersRejectWhatTheyCannotRead) {
   TimeMicros t = 0;
   EXPECT_EQ(TimeFromText("", InputTimeFormat::kAuto, &t), DecodeReason::kMissingTime);

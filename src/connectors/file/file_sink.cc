@@ -1,6 +1,7 @@
 #include "connectors/file/file_sink.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,7 +53,6 @@ class FileSink final : public Sink {
     if (batch.empty()) return;
     buffer_.clear();
     if (c_.format == FileFormat::kCsv && columns_.empty()) ChooseColumns(batch[0]);
-    if (c_.format == FileFormat::kCsv && size_ == 0) AppendHeader();
     for (const Event& e : batch) {
       if (c_.format == FileFormat::kJsonLines) {
         AppendEventJson(e, c_.json, buffer_);
@@ -61,10 +61,17 @@ class FileSink final : public Sink {
       }
       buffer_.push_back('\n');
     }
-    if (fd_ < 0 && !OpenFile().ok()) {
-      Fail(batch.size(), "cannot open " + c_.path);
-      return;
+    // A file deleted or moved away (by an operator or logrotate) is
+    // recreated, so writes never vanish into an unlinked inode.
+    struct stat info {};
+    if (fd_ >= 0 && ::fstat(fd_, &info) == 0 && info.st_nlink == 0) Close();
+    if (fd_ < 0) {
+      if (Status st = OpenFile(); !st.ok()) {
+        Fail(batch.size(), st.message());
+        return;
+      }
     }
+    if (c_.format == FileFormat::kCsv && size_ == 0) buffer_.insert(0, Header());
     if (!WriteAll(buffer_)) {
       Fail(batch.size(), std::string("write to ") + c_.path + " failed: " + std::strerror(errno));
       return;
@@ -135,19 +142,30 @@ class FileSink final : public Sink {
     for (const std::string& c : columns_) column_symbols_.push_back(Symbol::Intern(c));
   }
 
-  void AppendHeader() {
+  std::string Header() const {
+    std::string header;
     for (size_t i = 0; i < columns_.size(); ++i) {
-      if (i) buffer_.push_back(',');
-      AppendCsvCell(columns_[i], buffer_);
+      if (i) header.push_back(',');
+      AppendCsvCell(columns_[i], header);
     }
-    buffer_.push_back('\n');
+    header.push_back('\n');
+    return header;
+  }
+
+  void AppendTime(TimeMicros t) {
+    switch (c_.json.time_format) {
+      case JsonTimeFormat::kIso8601: AppendIsoTime(t, buffer_); break;
+      case JsonTimeFormat::kUnixMillis: buffer_ += std::to_string(t / kMicrosPerMilli); break;
+      case JsonTimeFormat::kUnixMicros: buffer_ += std::to_string(t); break;
+      case JsonTimeFormat::kUnixSeconds: AppendJsonNumber(static_cast<double>(t) / kMicrosPerSecond, buffer_); break;
+    }
   }
 
   void AppendCsvRow(const Event& e) {
     for (size_t i = 0; i < columns_.size(); ++i) {
       if (i) buffer_.push_back(',');
       if (columns_[i] == "time") {
-        AppendIsoTime(e.time, buffer_);
+        AppendTime(e.time);
       } else if (columns_[i] == "device") {
         AppendCsvCell(e.device.name(), buffer_);
       } else if (const Value* v = e.Find(column_symbols_[i])) {

@@ -146,6 +146,42 @@ class LineReader {
     }
   }
 
+  // kLine: `block` holds the complete lines in the buffer from the next
+  // unread byte (each ending in "\n", except the last line of the file),
+  // followed by `readable` - block.size() readable bytes; nothing is
+  // consumed: call Consume() with the bytes used. kTooLong, kEnd and kError
+  // are as for NextLine. line_number() is not kept up to date by blocks.
+  Next NextBlock(std::string_view* block, size_t* readable) {
+    while (true) {
+      if (!skipping_ && begin_ < end_) {
+        const char* last = static_cast<const char*>(::memrchr(begin_, '\n', end_ - begin_));
+        if (last != nullptr) {
+          *block = std::string_view(begin_, static_cast<size_t>(last + 1 - begin_));
+          *readable = static_cast<size_t>(buffer_.get() + capacity_ + JsonDecoder::kPadding - begin_);
+          return Next::kLine;
+        }
+        if (eof_ && static_cast<size_t>(end_ - begin_) <= max_line_bytes_ + 1) {
+          *block = std::string_view(begin_, static_cast<size_t>(end_ - begin_));
+          *readable = static_cast<size_t>(buffer_.get() + capacity_ + JsonDecoder::kPadding - begin_);
+          return Next::kLine;  // the last line, without a line break
+        }
+      }
+      // No complete line: an over-long one, the end, or more to read.
+      if (skipping_ || eof_ || static_cast<size_t>(end_ - begin_) > max_line_bytes_ + 1) {
+        return NextLine(block, readable);
+      }
+      if (!Fill()) return Next::kError;
+    }
+  }
+
+  void Consume(size_t bytes) {
+    begin_ += bytes;
+    if (scan_ < begin_) scan_ = begin_;
+  }
+
+  // Offset in the file of the next unread byte.
+  uint64_t offset() const { return read_total_ - static_cast<uint64_t>(end_ - begin_); }
+
   uint64_t line_number() const { return line_number_; }
   const std::string& error() const { return error_; }
 
@@ -155,6 +191,7 @@ class LineReader {
     eof_ = false;
     skipping_ = false;
     line_number_ = 0;
+    read_total_ = 0;
   }
 
   // Moves the partial line to the front and reads up to read_size_ bytes.
@@ -179,6 +216,7 @@ class LineReader {
     }
     if (n == 0) eof_ = true;
     end_ += n;
+    read_total_ += static_cast<uint64_t>(n);
     return true;
   }
 
@@ -193,6 +231,7 @@ class LineReader {
   bool eof_ = false;
   bool skipping_ = false;  // inside a line longer than max_line_bytes_
   uint64_t line_number_ = 0;
+  uint64_t read_total_ = 0;  // bytes read since the start of the file
   std::string excerpt_;
   std::string error_;
 };
@@ -234,7 +273,8 @@ class ReplaySource final : public Source {
     const size_t start = out.size();
     const TimeMicros now = clock_->Now();
     const bool paced = config_.speed > 0;
-    // Bounds the work of one call when many lines are rejected or blank.
+    // Bounds the work of one call (reads of a line or a block of lines) when
+    // many lines are rejected or blank.
     size_t line_budget = 4 * max_events + 1024;
     while (out.size() - start < max_events) {
       if (staged_next_ < staged_.size()) {
@@ -250,7 +290,11 @@ class ReplaySource final : public Source {
       if (paced) {
         ReadRecord(staged_, now);
       } else {
-        ReadRecord(out, now);
+        if (json_) {
+          ReadJsonBlock(out, now, max_events - (out.size() - start));
+        } else {
+          ReadRecord(out, now);
+        }
         // A JSON array line can exceed max_events: keep the excess.
         while (out.size() - start > max_events) {
           staged_.AppendSwap(out.back());
@@ -298,14 +342,32 @@ class ReplaySource final : public Source {
     return line;
   }
 
-  // Reads one line and decodes it into `out`; at the end of the file
-  // restarts (loop) or finishes.
-  void ReadRecord(Batch& out, TimeMicros now) {
-    std::string_view line;
+  // Decodes the complete JSON lines in the read buffer (up to `max_events`
+  // events) into `out` in one go; the fast path of `speed: max`.
+  void ReadJsonBlock(Batch& out, TimeMicros now, size_t max_events) {
+    std::string_view block;
     size_t readable = 0;
-    switch (reader_.NextLine(&line, &readable)) {
-      case LineReader::Next::kLine: break;
-      case LineReader::Next::kTooLong: RejectRecord(DecodeReason::kTooLarge, line); return;
+    const LineReader::Next next = reader_.NextBlock(&block, &readable);
+    if (next != LineReader::Next::kLine) {
+      HandleNoLine(next, block);
+      return;
+    }
+    if (reader_.offset() == 0 && block.substr(0, 3) == "\xEF\xBB\xBF") {
+      reader_.Consume(3);  // a byte-order mark at the start of the file
+      return;
+    }
+    const size_t before = out.size();
+    size_t consumed = 0;
+    const DecodeResult result =
+        json_->DecodeLinesInPlace(block, readable, now, out, on_reject_, max_events, &consumed);
+    reader_.Consume(consumed);
+    Accepted(result, out, before);
+  }
+
+  void HandleNoLine(LineReader::Next next, std::string_view excerpt) {
+    switch (next) {
+      case LineReader::Next::kLine: return;
+      case LineReader::Next::kTooLong: RejectRecord(DecodeReason::kTooLarge, excerpt); return;
       case LineReader::Next::kEnd: EndOfFile(); return;
       case LineReader::Next::kError:
         if (ctx_.counters.errors) ctx_.counters.errors->Add();
@@ -313,14 +375,11 @@ class ReplaySource final : public Source {
         finished_ = true;
         return;
     }
-    if (reader_.line_number() == 1) line = StripBom(line);
-    if (line.empty() || ((line.front() == ' ' || line.front() == '\t') && IsBlank(line))) return;
-    if (reader_.line_number() == header_line_) return;  // the CSV header, on a loop pass
+  }
 
-    const size_t before = out.size();
-    const DecodeResult result =
-        json_ ? json_->DecodeInPlace(line, readable, now, out, on_reject_)
-              : csv_->DecodeLine(line, now, out, on_reject_);
+  // Counts dropped fields and, when looping, tracks and shifts event times
+  // of the events appended from `before` on.
+  void Accepted(const DecodeResult& result, Batch& out, size_t before) {
     if (result.fields_dropped > 0) FieldsDropped()->Add(result.fields_dropped);
     if (config_.loop) {
       for (size_t i = before; i < out.size(); ++i) {
@@ -331,6 +390,27 @@ class ReplaySource final : public Source {
         e.time += time_offset_;
       }
     }
+  }
+
+  // Reads one line and decodes it into `out`; at the end of the file
+  // restarts (loop) or finishes.
+  void ReadRecord(Batch& out, TimeMicros now) {
+    std::string_view line;
+    size_t readable = 0;
+    const LineReader::Next next = reader_.NextLine(&line, &readable);
+    if (next != LineReader::Next::kLine) {
+      HandleNoLine(next, line);
+      return;
+    }
+    if (reader_.line_number() == 1) line = StripBom(line);
+    if (line.empty() || ((line.front() == ' ' || line.front() == '\t') && IsBlank(line))) return;
+    if (reader_.line_number() == header_line_) return;  // the CSV header, on a loop pass
+
+    const size_t before = out.size();
+    const DecodeResult result =
+        json_ ? json_->DecodeInPlace(line, readable, now, out, on_reject_)
+              : csv_->DecodeLine(line, now, out, on_reject_);
+    Accepted(result, out, before);
   }
 
   void EndOfFile() {

@@ -1,0 +1,187 @@
+// Fuzzes JsonDecoder (src/connectors/codec/json_decoder.h): Decode,
+// DecodeInPlace, DecodeLines and DecodeLinesInPlace on the same input, with
+// the options chosen by the first byte. Rejections are fine; crashes,
+// sanitizer reports and broken invariants are not:
+//   * a result's counts agree with what was appended to the batch;
+//   * DecodeLinesInPlace (iterate_many) gives the same events and counts as
+//     DecodeLines (line by line), as the header promises;
+//   * DecodeInPlace gives the same result as Decode.
+// The padding after in-place payloads holds hostile bytes (quotes, braces,
+// backslashes), since the contract is "readable, any content".
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "connectors/codec/json_decoder.h"
+
+namespace edgeflow {
+namespace {
+
+constexpr TimeMicros kNow = 1'700'000'000LL * kMicrosPerSecond;
+
+void Fail(const char* what) {
+  std::fprintf(stderr, "json_decoder_fuzz: invariant broken: %s\n", what);
+  std::abort();
+}
+
+JsonDecoderOptions OptionsFor(uint8_t selector) {
+  JsonDecoderOptions o;
+  o.allow_arrays = (selector & 0x01) != 0;
+  o.strict = (selector & 0x02) != 0;
+  static constexpr InputTimeFormat kFormats[] = {
+      InputTimeFormat::kAuto,        InputTimeFormat::kIso8601,    InputTimeFormat::kUnixSeconds,
+      InputTimeFormat::kUnixMillis,  InputTimeFormat::kUnixMicros, InputTimeFormat::kUnixNanos,
+      InputTimeFormat::kAuto,        InputTimeFormat::kAuto};
+  o.time_format = kFormats[(selector >> 2) & 0x07];
+  if (selector & 0x20) {
+    o.types = {{"v", DeclaredType::kNumber},
+               {"s", DeclaredType::kString},
+               {"b", DeclaredType::kBool},
+               {"a.b", DeclaredType::kNumber}};
+    o.on_type_mismatch =
+        (selector & 0x40) ? TypeMismatchPolicy::kDropField : TypeMismatchPolicy::kReject;
+  } else {
+    o.keep_integers = (selector & 0x40) != 0;
+  }
+  if (selector & 0x80) {
+    o.max_depth = 1;
+    o.tags_field = "";
+    o.default_device = "fallback";
+    o.max_past = kMicrosPerDay;
+    o.max_future = 0;
+    o.max_bytes = 512;
+  } else {
+    o.max_depth = 16;
+  }
+  return o;
+}
+
+// A buffer holding `data` followed by JsonDecoder::kPadding hostile bytes,
+// allocated to the exact size so that ASan sees any read past the padding.
+std::unique_ptr<char[]> Padded(std::string_view data) {
+  auto buffer = std::make_unique<char[]>(data.size() + JsonDecoder::kPadding);
+  std::memcpy(buffer.get(), data.data(), data.size());
+  static constexpr char kJunk[] = "\"\\{[\"}]\n:,";
+  for (size_t i = 0; i < JsonDecoder::kPadding; ++i) {
+    buffer[data.size() + i] = kJunk[i % (sizeof(kJunk) - 1)];
+  }
+  return buffer;
+}
+
+void CheckCounts(const DecodeResult& r, const Batch& batch, size_t before) {
+  if (batch.size() - before != r.accepted) Fail("accepted != events appended");
+  if (r.ok() != (r.rejected == 0)) Fail("ok() disagrees with rejected");
+  if (r.ok() && r.reason != DecodeReason::kAccepted) Fail("ok result with a rejection reason");
+  if (!r.ok() && r.reason == DecodeReason::kAccepted) Fail("rejection without a reason");
+  if (r.excerpt.size() > kExcerptBytes) Fail("excerpt longer than kExcerptBytes");
+}
+
+bool SameEvents(const Batch& a, const Batch& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const Event& x = a[i];
+    const Event& y = b[i];
+    if (x.time != y.time || x.device != y.device) return false;
+    if (x.fields().size() != y.fields().size() || x.tags().size() != y.tags().size()) return false;
+    for (size_t f = 0; f < x.fields().size(); ++f) {
+      const Field& fx = x.fields()[f];
+      const Field& fy = y.fields()[f];
+      if (fx.name != fy.name || fx.value.type != fy.value.type) return false;
+    }
+  }
+  return true;
+}
+
+bool SameResult(const DecodeResult& a, const DecodeResult& b) {
+  return a.accepted == b.accepted && a.rejected == b.rejected &&
+         a.fields_dropped == b.fields_dropped && a.reason == b.reason;
+}
+
+}  // namespace
+}  // namespace edgeflow
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace edgeflow;
+  if (size < 1) return 0;
+  const JsonDecoderOptions options = OptionsFor(data[0]);
+  const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
+
+  // One document, copied and in place (also as a prefix of a larger buffer:
+  // `readable` then covers the rest of the input plus the padding).
+  {
+    JsonDecoder decoder(options);
+    Batch copied;
+    const DecodeResult r1 = decoder.Decode(input, kNow, copied);
+    CheckCounts(r1, copied, 0);
+
+    const std::unique_ptr<char[]> padded = Padded(input);
+    Batch in_place;
+    const DecodeResult r2 = decoder.DecodeInPlace(std::string_view(padded.get(), input.size()),
+                                                  input.size() + JsonDecoder::kPadding, kNow,
+                                                  in_place);
+    CheckCounts(r2, in_place, 0);
+    if (!SameResult(r1, r2) || !SameEvents(copied, in_place)) Fail("DecodeInPlace != Decode");
+
+    // Too little padding: must fall back to copying, not read past the end.
+    Batch short_pad;
+    const DecodeResult r3 = decoder.DecodeInPlace(input, input.size(), kNow, short_pad);
+    CheckCounts(r3, short_pad, 0);
+
+    const size_t half = input.size() / 2;
+    Batch prefix;
+    const DecodeResult r4 = decoder.DecodeInPlace(std::string_view(padded.get(), half),
+                                                  input.size() + JsonDecoder::kPadding, kNow,
+                                                  prefix);
+    CheckCounts(r4, prefix, 0);
+  }
+
+  // Newline-delimited JSON: line by line, then in place with iterate_many;
+  // both with fresh decoders so their caches start alike.
+  {
+    JsonDecoder by_line(options);
+    Batch lines;
+    const DecodeResult r1 = by_line.DecodeLines(input, kNow, lines);
+    CheckCounts(r1, lines, 0);
+
+    JsonDecoder streaming(options);
+    const std::unique_ptr<char[]> padded = Padded(input);
+    Batch stream;
+    size_t consumed = 0;
+    const DecodeResult r2 =
+        streaming.DecodeLinesInPlace(std::string_view(padded.get(), input.size()),
+                                     input.size() + JsonDecoder::kPadding, kNow, stream,
+                                     NoReject(), SIZE_MAX, &consumed);
+    CheckCounts(r2, stream, 0);
+    if (consumed != input.size()) Fail("DecodeLinesInPlace did not consume the whole buffer");
+    if (!SameResult(r1, r2) || !SameEvents(lines, stream)) {
+      Fail("DecodeLinesInPlace != DecodeLines");
+    }
+
+    // Resuming after max_events: the pieces consume exactly the buffer.
+    JsonDecoder resumed(options);
+    Batch pieces;
+    size_t pos = 0;
+    uint32_t accepted = 0;
+    for (int round = 0; pos < input.size() && round < 64; ++round) {
+      size_t used = 0;
+      const size_t before = pieces.size();
+      const DecodeResult r =
+          resumed.DecodeLinesInPlace(std::string_view(padded.get() + pos, input.size() - pos),
+                                     input.size() - pos + JsonDecoder::kPadding, kNow, pieces,
+                                     NoReject(), 1, &used);
+      CheckCounts(r, pieces, before);
+      if (used > input.size() - pos) Fail("consumed beyond the buffer");
+      if (used == 0) Fail("no progress with max_events = 1");
+      accepted += r.accepted;
+      pos += used;
+    }
+    if (pos == input.size() && (accepted != r1.accepted || !SameEvents(lines, pieces))) {
+      Fail("DecodeLinesInPlace resumed with max_events = 1 != DecodeLines");
+    }
+  }
+  return 0;
+}
