@@ -96,12 +96,6 @@ class JsonDecoder::Impl {
     return result;
   }
 
-  // Newline-delimited JSON: a stream of documents parsed with iterate_many
-  // (one stage-1 pass over many lines), checked to be exactly one document
-  // per line; anything unusual (a parse error, two documents on a line, a
-  // document spanning lines, a line longer than a window) switches to
-  // line-by-line decoding for the rest of the call, so results are the same
-  // as decoding each line alone.
   // DecodeLines on a padded copy of `buffer` (excerpts then point into the
   // copy, which is valid until the next call).
   DecodeResult DecodeLinesCopy(std::string_view buffer, TimeMicros now, Batch& out,
@@ -111,6 +105,12 @@ class JsonDecoder::Impl {
                        on_reject, max_events, consumed);
   }
 
+  // Newline-delimited JSON: a stream of documents parsed with iterate_many
+  // (one stage-1 pass over many lines), checked to be exactly one document
+  // per line; anything unusual (a parse error, two documents on a line, a
+  // document spanning lines, a line longer than a window) switches to
+  // line-by-line decoding for the rest of the call, so results are the same
+  // as decoding each line alone.
   DecodeResult DecodeLines(std::string_view buffer, size_t readable, TimeMicros now, Batch& out,
                            const RejectFn& on_reject, size_t max_events, size_t* consumed) {
     DecodeResult total;

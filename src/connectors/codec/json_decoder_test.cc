@@ -430,11 +430,30 @@ std::string Canonical(const Batch& batch) {
   return out;
 }
 
-TEST(JsonDecoderTest, DecodeLinesMatchesLineByLine) {
+// Lines the fast path handles without falling back to line-by-line: good
+// ones, blank ones and semantic rejections.
+std::vector<std::string> StreamableLines() {
+  return {
+      kReading,
+      R"({"device":"a","time":1700000001,"v":1})",
+      R"(  {"device":"b","time":1700000002,"v":2}  )",
+      R"({"device":"c","time":1700000003,"v":3})" "\r",
+      "",
+      " \t ",
+      R"({"device":"i","time":"soon"})",
+      R"({"device":"j"})",
+      R"([{"device":"k","time":1700000009},{"time":1}])",
+      "42",
+      R"({"device":"m","time":1700000011,"note":"caf\u00e9 \"q\""})",
+      R"({"device":"p","time":1700000014,"pad":")" + std::string(300, 'x') + "\"}",  // too large
+      R"({"device":"q","time":1700000015,"nested":{"a":{"b":1}},"tags":{"t":"x"}})",
+  };
+}
+
+void ExpectDecodeLinesMatchesLineByLine(const std::vector<std::string>& lines) {
   JsonDecoderOptions o;
   o.allow_arrays = true;
   o.max_bytes = 250;
-  const std::vector<std::string> lines = TrickyLines();
   uint64_t seed = 42;
   for (int round = 0; round < 40; ++round) {
     // A pseudo-random file of tricky lines (most of them good ones).
@@ -486,6 +505,14 @@ TEST(JsonDecoderTest, DecodeLinesMatchesLineByLine) {
       }
     }
   }
+}
+
+TEST(JsonDecoderTest, DecodeLinesMatchesLineByLine) {
+  ExpectDecodeLinesMatchesLineByLine(TrickyLines());
+}
+
+TEST(JsonDecoderTest, DecodeLinesFastPathMatchesLineByLine) {
+  ExpectDecodeLinesMatchesLineByLine(StreamableLines());
 }
 
 TEST(JsonDecoderTest, DecodeLinesStopsAtMaxEvents) {

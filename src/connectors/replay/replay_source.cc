@@ -20,7 +20,7 @@ namespace edgeflow {
 namespace {
 
 constexpr uint64_t kDefaultMaxLineBytes = uint64_t{1} << 20;
-constexpr uint64_t kDefaultReadBuffer = uint64_t{1} << 20;
+constexpr uint64_t kDefaultReadBuffer = uint64_t{256} << 10;
 constexpr uint64_t kMaxBufferBytes = uint64_t{1} << 30;
 
 enum class ReplayFormat { kJsonLines, kCsv };
@@ -64,7 +64,7 @@ class LineReader {
       return IoError(path + ": " + ErrnoText(err));
     }
     if (!buffer_) {
-      buffer_ = std::make_unique<char[]>(capacity_ + JsonDecoder::kPadding);
+      buffer_ = std::make_unique_for_overwrite<char[]>(capacity_ + JsonDecoder::kPadding);
       std::memset(buffer_.get() + capacity_, ' ', JsonDecoder::kPadding);
     }
     Reset();
@@ -647,7 +647,7 @@ ComponentDef ReplaySourceDef() {
        false},
       {"max_line_bytes", "size", "1MB",
        "Longer lines are skipped and rejected (`too_large`); also bounds the memory used.", false},
-      {"read_buffer", "size", "1MB", "Bytes read from the file at a time.", false},
+      {"read_buffer", "size", "256KB", "Bytes read from the file at a time.", false},
   };
   for (ParamDef& p : DecodeParamDefs()) def.params.push_back(std::move(p));
   for (ParamDef& p : JsonDecoderParamDefs()) def.params.push_back(std::move(p));

@@ -348,6 +348,27 @@ TEST_F(ReplaySourceTest, LoopShiftsTimesToKeepIncreasing) {
   EXPECT_EQ(times, (std::vector<TimeMicros>{0, s, 2 * s, 3 * s, 4 * s, 5 * s, 6 * s, 7 * s}));
 }
 
+TEST_F(ReplaySourceTest, ByteOrderMarkIsSkippedOnEveryPass) {
+  const std::string content = "\xEF\xBB\xBF" + Line(0, kT0) + Line(1, kT0 + kMicrosPerSecond);
+  const std::string path = Write("bom.jsonl", content);
+  for (const char* speed : {"max", "1000"}) {
+    SCOPED_TRACE(speed);
+    auto source = Start("type: replay\npath: " + path + "\nloop: true\ntime_format: unix_us\nspeed: " +
+                        speed + "\n");
+    ASSERT_TRUE(source);
+    Batch batch;
+    for (int i = 0; i < 100 && batch.size() < 6; ++i) {
+      h_.clock().Advance(kMicrosPerSecond);
+      source->Poll(batch, 6 - batch.size());
+    }
+    ASSERT_EQ(batch.size(), 6u);
+    for (size_t i = 0; i < 6; ++i) {
+      EXPECT_EQ(batch[i].time, kT0 + static_cast<TimeMicros>(i) * kMicrosPerSecond);
+    }
+    EXPECT_TRUE(h_.dead_letters().rejections.empty());
+  }
+}
+
 TEST_F(ReplaySourceTest, LoopSkipsTheCsvHeaderEachPass) {
   auto source = Start("type: replay\npath: " +
                       Write("loop.csv", "time,device,v\n1700000000,a,1\n1700000002,a,2\n") +
