@@ -1,5 +1,7 @@
 #include "config/units.h"
 
+#include "common/text.h"
+
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -11,12 +13,6 @@ constexpr std::string_view kDurationHint =
     "expected a number with a unit: us, ms, s, m, h, d (e.g. 250ms, 10s, 5m, 1h30m)";
 constexpr std::string_view kSizeHint =
     "expected a number with a unit: B, KB, MB, GB, TB (binary, 1KB = 1024B; e.g. 64MB)";
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Reads a non-negative decimal number at the start of `s`.
 bool ReadNumber(std::string_view& s, double* out) {
@@ -34,7 +30,7 @@ bool ReadNumber(std::string_view& s, double* out) {
 }  // namespace
 
 Result<TimeMicros> ParseDuration(std::string_view text) {
-  std::string_view s = Trim(text);
+  std::string_view s = TrimSpaces(text);
   if (s.empty()) return InvalidConfig("empty duration; " + std::string(kDurationHint));
   double total = 0;
   bool negative = false;
@@ -72,12 +68,12 @@ Result<TimeMicros> ParseDuration(std::string_view text) {
 }
 
 Result<uint64_t> ParseSize(std::string_view text) {
-  std::string_view s = Trim(text);
+  std::string_view s = TrimSpaces(text);
   double number;
   if (!ReadNumber(s, &number)) {
     return InvalidConfig("bad size '" + std::string(text) + "'; " + std::string(kSizeHint));
   }
-  s = Trim(s);
+  s = TrimSpaces(s);
   double scale;
   if (s == "B" || s == "b") scale = 1;
   else if (s == "KB" || s == "K" || s == "KiB" || s == "kB" || s == "kb") scale = 1024.0;

@@ -1,5 +1,7 @@
 #include "connectors/codec/csv_decoder.h"
 
+#include "common/text.h"
+
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -7,23 +9,7 @@
 namespace edgeflow {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
+bool IsSpaceOrTab(char c) { return c == ' ' || c == '\t'; }
 
 bool ParseFullDouble(std::string_view s, double* out) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -105,7 +91,7 @@ bool CsvDecoder::Split(std::string_view line) {
   size_t i = 0;
   while (true) {
     size_t start = i;
-    while (start < n && IsSpace(line[start])) ++start;
+    while (start < n && IsSpaceOrTab(line[start])) ++start;
     if (start < n && line[start] == '"') {
       const size_t buffer_start = unescaped_.size();
       bool escaped = false;
@@ -131,13 +117,13 @@ bool CsvDecoder::Split(std::string_view line) {
         i = quote + 1;
         break;
       }
-      while (i < n && IsSpace(line[i])) ++i;
+      while (i < n && IsSpaceOrTab(line[i])) ++i;
       if (i < n && line[i] != delimiter) return false;  // text after the closing quote
       cells_.push_back(cell);
     } else {
       size_t end = line.find(delimiter, i);
       if (end == std::string_view::npos) end = n;
-      cells_.push_back(Trim(line.substr(i, end - i)));
+      cells_.push_back(TrimSpaces(line.substr(i, end - i)));
       i = end;
     }
     if (i >= n) break;

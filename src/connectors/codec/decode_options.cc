@@ -1,5 +1,7 @@
 #include "connectors/codec/decode_options.h"
 
+#include "common/text.h"
+
 #include <charconv>
 #include <algorithm>
 #include <cmath>
@@ -9,22 +11,6 @@
 
 namespace edgeflow {
 namespace {
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
 
 // Micros per unit, and the largest |value| that converts without overflow.
 int64_t MicrosPerUnit(EpochUnit unit) {
