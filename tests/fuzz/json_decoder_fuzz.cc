@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "connectors/codec/json_decoder.h"
@@ -88,17 +89,35 @@ void CheckCounts(const DecodeResult& r, const Batch& batch, size_t before) {
   if (r.excerpt.size() > kExcerptBytes) Fail("excerpt longer than kExcerptBytes");
 }
 
+bool SameValue(const Event& x, const Value& a, const Event& y, const Value& b) {
+  if (a.type != b.type) return false;
+  switch (a.type) {
+    case ValueType::kNull: return true;
+    case ValueType::kDouble: return std::memcmp(&a.d, &b.d, sizeof(double)) == 0;
+    case ValueType::kInt: return a.i == b.i;
+    case ValueType::kBool: return a.b == b.b;
+    case ValueType::kString: return x.Text(a) == y.Text(b);
+  }
+  return false;
+}
+
+bool SameFields(const Event& x, std::span<const Field> a, const Event& y,
+                std::span<const Field> b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || !SameValue(x, a[i].value, y, b[i].value)) return false;
+  }
+  return true;
+}
+
 bool SameEvents(const Batch& a, const Batch& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     const Event& x = a[i];
     const Event& y = b[i];
     if (x.time != y.time || x.device != y.device) return false;
-    if (x.fields().size() != y.fields().size() || x.tags().size() != y.tags().size()) return false;
-    for (size_t f = 0; f < x.fields().size(); ++f) {
-      const Field& fx = x.fields()[f];
-      const Field& fy = y.fields()[f];
-      if (fx.name != fy.name || fx.value.type != fy.value.type) return false;
+    if (!SameFields(x, x.fields(), y, y.fields()) || !SameFields(x, x.tags(), y, y.tags())) {
+      return false;
     }
   }
   return true;
@@ -159,10 +178,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckCounts(r3, short_pad, 0);
     if (!SameResult(r1, r3) || !SameEvents(copied, short_pad)) Fail("DecodeInPlace != Decode");
 
+    const std::string_view half = input.substr(0, input.size() / 2);
+    Batch half_copied;
+    const DecodeResult r4 = decoder.Decode(half, kNow, half_copied);
     Batch prefix;
-    const DecodeResult r4 =
-        decoder.DecodeInPlace(padded_input.substr(0, input.size() / 2), readable, kNow, prefix);
-    CheckCounts(r4, prefix, 0);
+    const DecodeResult r5 =
+        decoder.DecodeInPlace(padded_input.substr(0, half.size()), readable, kNow, prefix);
+    CheckCounts(r5, prefix, 0);
+    if (!SameResult(r4, r5) || !SameEvents(half_copied, prefix)) {
+      Fail("DecodeInPlace of a prefix != Decode of it");
+    }
   }
 
   // Newline-delimited JSON. The reference: every non-blank line alone.
