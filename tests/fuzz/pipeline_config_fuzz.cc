@@ -18,11 +18,10 @@
 #include "common/metrics.h"
 #include "config/diagnostics.h"
 #include "config/yaml_loader.h"
-#include "connectors/builtin.h"
 #include "pipeline/dead_letter_queue.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/registry.h"
-#include "stages/builtin.h"
+#include "app/components.h"
 
 namespace edgeflow {
 namespace {
@@ -32,15 +31,7 @@ void Fail(const char* what) {
   std::abort();
 }
 
-const Registry& FuzzRegistry() {
-  static const Registry* registry = [] {
-    auto* r = new Registry();  // lives for the process
-    RegisterBuiltinConnectors(*r);
-    RegisterBuiltinStages(*r);
-    return r;
-  }();
-  return *registry;
-}
+const Registry& FuzzRegistry() { return BuiltinRegistry(); }
 
 // A fixed environment, so runs are reproducible: ${EDGEFLOW_FUZZ_RATE} and
 // ${EDGEFLOW_FUZZ_ZONE} are set, everything else is unset.
