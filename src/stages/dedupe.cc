@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <unordered_set>
 #include <vector>
 
+#include "common/flat_hash_set.h"
 #include "stages/stage_util.h"
 
 namespace edgeflow {
@@ -107,7 +107,7 @@ class DedupeStage final : public Stage {
 
   bool Admit(const Event& e) {
     const uint64_t h = Identity(e);
-    if (seen_.count(h) > 0) {
+    if (seen_.contains(h)) {
       duplicate_->Add();
       return false;
     }
@@ -157,7 +157,7 @@ class DedupeStage final : public Stage {
   // (ordered by event time, oldest on top) says what to forget first. A hash
   // is only inserted when absent, so each set entry has exactly one heap
   // entry. A heap rather than a deque because events arrive out of order.
-  std::unordered_set<uint64_t> seen_;
+  FlatHashSet64 seen_;
   std::vector<Entry> by_time_;
 };
 
