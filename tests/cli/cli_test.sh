@@ -61,5 +61,11 @@ lines=$(grep -c '"temperature_f_count"' "$tmp/flush.out")
 # 6. JSON logs are valid JSON lines.
 cat "$tmp/flush.err" "$tmp/bad.err" | grep '^{' | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' || fail "JSON logs are not valid JSON"
 
-if [[ $failures -eq 0 ]]; then echo "cli tests: 6 passed, 0 failed"; exit 0; fi
+# 7. On a terminal, a status line once a second (script(1) gives a pty).
+script -qec "$bin run $here/long_window.yaml --duration 2.5 --log-format text" /dev/null >"$tmp/tty.out" 2>&1
+grep -q '\[status\] [0-9]* events/s  total [0-9]*  lag ' "$tmp/tty.out" || fail "no status line on a terminal"
+# ... and none when stderr is not a terminal.
+grep -q '\[status\]' "$tmp/flush.err" && fail "status line printed without a terminal"
+
+if [[ $failures -eq 0 ]]; then echo "cli tests: 7 passed, 0 failed"; exit 0; fi
 echo "cli tests: $failures failed"; exit 1
