@@ -34,7 +34,6 @@ ComponentDef InjectSourceDef() {
   def.kind = ComponentKind::kSource;
   def.type = "inject";
   def.summary = "test input";
-  def.params = {};
   def.make_source = [](BuildContext&) -> std::unique_ptr<Source> {
     struct Inject final : Source {
       PollResult Poll(Batch&, size_t) override { return PollResult::kIdle; }

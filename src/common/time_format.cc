@@ -147,24 +147,6 @@ std::string FormatIsoTime(TimeMicros t) {
   return out;
 }
 
-std::optional<EpochUnit> ParseEpochUnit(std::string_view name) {
-  if (name == "s" || name == "unix_s" || name == "seconds") return EpochUnit::kSeconds;
-  if (name == "ms" || name == "unix_ms" || name == "millis") return EpochUnit::kMillis;
-  if (name == "us" || name == "unix_us" || name == "micros") return EpochUnit::kMicros;
-  if (name == "ns" || name == "unix_ns" || name == "nanos") return EpochUnit::kNanos;
-  return std::nullopt;
-}
-
-TimeMicros EpochToMicros(double v, EpochUnit unit) {
-  switch (unit) {
-    case EpochUnit::kSeconds: return static_cast<TimeMicros>(std::llround(v * 1e6));
-    case EpochUnit::kMillis: return static_cast<TimeMicros>(std::llround(v * 1e3));
-    case EpochUnit::kMicros: return static_cast<TimeMicros>(std::llround(v));
-    case EpochUnit::kNanos: return static_cast<TimeMicros>(std::llround(v / 1e3));
-  }
-  return 0;
-}
-
 TimeMicros EpochToMicros(int64_t v, EpochUnit unit) {
   switch (unit) {
     case EpochUnit::kSeconds: return v * kMicrosPerSecond;

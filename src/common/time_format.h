@@ -1,5 +1,5 @@
 // Conversions between TimeMicros and text: RFC 3339 / ISO 8601 timestamps
-// and numeric epoch values in s, ms, us or ns. Pure functions, thread-safe.
+// and the units of numeric epoch values (s, ms, us, ns). Pure functions, thread-safe.
 #pragma once
 
 #include <optional>
@@ -25,8 +25,7 @@ std::string FormatIsoTime(TimeMicros t);
 void AppendIsoTime(TimeMicros t, std::string& out);
 
 enum class EpochUnit { kSeconds, kMillis, kMicros, kNanos };
-std::optional<EpochUnit> ParseEpochUnit(std::string_view name);
-TimeMicros EpochToMicros(double value, EpochUnit unit);
+// The caller checks that value * unit fits (see decode_options.cc).
 TimeMicros EpochToMicros(int64_t value, EpochUnit unit);
 
 }  // namespace edgeflow

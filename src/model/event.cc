@@ -49,19 +49,12 @@ bool Event::Remove(Symbol name) {
 }
 
 bool Event::Rename(Symbol from, Symbol to) {
-  Value* v = Find(from);
-  if (v == nullptr) return false;
-  const Value copy = *v;
-  Remove(to);
-  // Remove may have shifted fields: look `from` up again.
+  if (Find(from) == nullptr) return false;
+  if (from != to) Remove(to);
   for (Field& f : fields_) {
-    if (f.name == from) {
-      f.name = to;
-      f.value = copy;
-      return true;
-    }
+    if (f.name == from) f.name = to;
   }
-  return false;
+  return true;
 }
 
 void Event::SetTag(Symbol name, std::string_view v) {

@@ -414,15 +414,10 @@ class WindowStage final : public Stage {
   }
 
   void FireUpTo(TimeMicros wm, Emitter& out) {
-    struct Due {
-      TimeMicros start;
-      uint64_t order;
-      KeyState* key;
-      size_t window;
-    };
     const TimeMicros lateness = c_.late == LatePolicy::kUpdate ? c_.allowed_lateness : 0;
     TimeMicros next = kNever;
-    std::vector<Due> fire;
+    std::vector<Due>& fire = due_;
+    fire.clear();
     for (auto& key : keys_) {
       for (size_t i = 0; i < key->windows.size(); ++i) {
         WindowState& w = key->windows[i];
@@ -455,6 +450,14 @@ class WindowStage final : public Stage {
     results_.Clear();
   }
 
+  // A window whose end the watermark reached, to emit in (start, key) order.
+  struct Due {
+    TimeMicros start;
+    uint64_t order;
+    KeyState* key;
+    size_t window;
+  };
+
   static constexpr TimeMicros kNone = std::numeric_limits<TimeMicros>::min();
   static constexpr TimeMicros kNever = std::numeric_limits<TimeMicros>::max();
 
@@ -475,6 +478,7 @@ class WindowStage final : public Stage {
   std::string key_buffer_;
   std::vector<double> values_;
   std::vector<WindowBounds> bounds_;
+  std::vector<Due> due_;  // reused by FireUpTo
   WindowState sliding_state_;
   TimeMicros watermark_ = kNone;
   TimeMicros next_due_ = kNever;

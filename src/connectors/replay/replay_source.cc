@@ -337,8 +337,10 @@ class ReplaySource final : public Source {
     }
   }
 
+  static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
   static std::string_view StripBom(std::string_view line) {
-    if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+    if (line.starts_with(kUtf8Bom)) line.remove_prefix(kUtf8Bom.size());
     return line;
   }
 
@@ -352,8 +354,8 @@ class ReplaySource final : public Source {
       HandleNoLine(next, block);
       return;
     }
-    if (reader_.offset() == 0 && block.substr(0, 3) == "\xEF\xBB\xBF") {
-      reader_.Consume(3);  // a byte-order mark at the start of the file
+    if (reader_.offset() == 0 && block.starts_with(kUtf8Bom)) {
+      reader_.Consume(kUtf8Bom.size());  // a byte-order mark at the start of the file
       return;
     }
     const size_t before = out.size();
