@@ -45,7 +45,7 @@ std::string JsonEscape(std::string_view s) {
   return quoted.substr(1, quoted.size() - 2);
 }
 
-void RateLimitedLog::Warn(const Clock& clock, const std::string& message) {
+bool RateLimitedLog::Admit(const Clock& clock) {
   std::lock_guard lock(mu_);
   const TimeMicros now = clock.Monotonic();
   if (now - window_start_ >= interval_) {
@@ -59,10 +59,14 @@ void RateLimitedLog::Warn(const Clock& clock, const std::string& message) {
   }
   if (logged_ < max_per_interval_) {
     ++logged_;
-    spdlog::warn("{}", message);
-  } else {
-    ++suppressed_;
+    return true;
   }
+  ++suppressed_;
+  return false;
+}
+
+void RateLimitedLog::Warn(const Clock& clock, const std::string& message) {
+  if (Admit(clock)) spdlog::warn("{}", message);
 }
 
 }  // namespace edgeflow

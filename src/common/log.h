@@ -31,6 +31,9 @@ class RateLimitedLog {
 
   // Logs a warning `message` unless the limit for this interval is reached.
   void Warn(const Clock& clock, const std::string& message);
+  // True when one more message may be logged now (counts it); callers that
+  // build costly messages ask first.
+  bool Admit(const Clock& clock);
 
  private:
   std::mutex mu_;

@@ -15,8 +15,10 @@ void DeadLetterQueue::Reject(const std::string& component, Counter* counter, std
   if (counter != nullptr) counter->Add();
   constexpr size_t kMaxExample = 1024;
   const std::string_view example = raw.substr(0, kMaxExample);
-  log_.Warn(*clock_, "rejected by '" + component + "': " + std::string(reason) +
-                         (example.empty() ? std::string() : " — e.g. " + std::string(example.substr(0, 200))));
+  if (log_.Admit(*clock_)) {  // build the message only when it is logged
+    spdlog::warn("rejected by '{}': {}{}{}", component, reason, example.empty() ? "" : " — e.g. ",
+                 example.substr(0, 200));
+  }
   if (!forwarding_) return;
   if (pending_.size() >= max_pending_) {
     overflow_->Add();
