@@ -166,7 +166,6 @@ void BuildSources(const ConfigNode& list, const BuildServices& s, Pipeline* p, S
 
 // A stage item is `{TYPE: config, id:, from:, to:}`: find TYPE among its keys.
 const ComponentDef* FindStageType(const ConfigNode& item, const Registry& registry, std::string* type) {
-  static const std::vector<std::string> kItemKeys = {"id", "from", "to"};
   const ComponentDef* found = nullptr;
   for (const std::string& key : item.Keys()) {
     if (key == "id" || key == "from" || key == "to") continue;
