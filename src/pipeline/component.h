@@ -23,6 +23,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "model/batch.h"
+#include "pipeline/wakeup.h"
 
 namespace edgeflow {
 
@@ -58,6 +59,9 @@ struct ComponentContext {
   MetricsRegistry* metrics = nullptr;
   ComponentCounters counters;
   DeadLetters* dead_letters = nullptr;
+  // Sources with their own I/O threads notify it when data arrives (may be
+  // null in tests).
+  Wakeup* wakeup = nullptr;
 };
 
 // Receives what a stage emits. Port 0 is the main output; other ports are
@@ -105,6 +109,10 @@ class Source {
   virtual PollResult Poll(Batch& out, size_t max_events) = 0;
   // Stops threads and releases resources; Poll is not called afterwards.
   virtual void Stop() {}
+  // True when the source calls ComponentContext::wakeup whenever it has
+  // data, so the executor may sleep until then; sources that need polling
+  // (files, simulators, timers) keep the default.
+  virtual bool NotifiesWakeup() const { return false; }
 };
 
 class Sink {

@@ -273,7 +273,18 @@ void Executor::Run(const std::atomic<bool>& stop, const std::function<void()>& o
       if (on_tick) on_tick();
       next_tick = now + pipeline_->settings.tick;
     }
-    if (!produced) std::this_thread::sleep_for(std::chrono::microseconds(500));
+    if (!produced) {
+      // Sources that notify on new data let the executor sleep until the
+      // next tick; any other live source is polled again after 0.5 ms.
+      TimeMicros wait = std::max<TimeMicros>(next_tick - clock_->Monotonic(), 0);
+      for (size_t i = 0; i < source_state_.size(); ++i) {
+        if (!source_state_[i].ended && !pipeline_->sources[i].source->NotifiesWakeup()) {
+          wait = std::min<TimeMicros>(wait, 500);
+          break;
+        }
+      }
+      pipeline_->wakeup->Wait(wait);
+    }
   }
   Finish();
   if (on_tick) on_tick();

@@ -77,13 +77,14 @@ ComponentCounters MakeCounters(MetricsRegistry* metrics, ComponentKind kind, con
 }
 
 ComponentContext MakeServices(const BuildServices& s, const std::string& id,
-                              const ComponentCounters& counters) {
+                              const ComponentCounters& counters, Wakeup* wakeup) {
   ComponentContext c;
   c.id = id;
   c.clock = s.clock;
   c.metrics = s.metrics;
   c.counters = counters;
   c.dead_letters = s.dead_letters;
+  c.wakeup = wakeup;
   return c;
 }
 
@@ -156,7 +157,7 @@ void BuildSources(const ConfigNode& list, const BuildServices& s, Pipeline* p, S
     if (node.idle_timeout <= 0) item["idle_timeout"].Error("must be > 0");
     node.stream = streams->Declare(item["to"].String(kDefaultInputStream));
     node.counters = MakeCounters(s.metrics, ComponentKind::kSource, node.id);
-    BuildContext ctx{item, MakeServices(s, node.id, node.counters), {}, {}, nullptr};
+    BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get()), {}, {}, nullptr};
     ctx.declare_output = [](const std::string&) { return 0; };
     node.source = def->make_source(ctx);
     streams->AddProducerSchema(node.stream, ctx.output_schema);
@@ -222,7 +223,7 @@ void BuildStages(const ConfigNode& list, const BuildServices& s, Pipeline* p, St
     }
     CheckDeclaredKeys(*def, config);
     std::vector<std::string> side_streams;
-    BuildContext ctx{config, MakeServices(s, node.id, node.counters), streams->SchemaOf(node.inputs),
+    BuildContext ctx{config, MakeServices(s, node.id, node.counters, p->wakeup.get()), streams->SchemaOf(node.inputs),
                      {}, nullptr};
     ctx.declare_output = [&side_streams](const std::string& stream) {
       side_streams.push_back(stream);
@@ -257,7 +258,7 @@ void BuildSinks(const ConfigNode& list, const BuildServices& s, Pipeline* p, con
     ids[node.id] = 1;
     node.inputs = ResolveInputs(item["from"], last_output, streams);
     node.counters = MakeCounters(s.metrics, ComponentKind::kSink, node.id);
-    BuildContext ctx{item, MakeServices(s, node.id, node.counters), streams.SchemaOf(node.inputs), {},
+    BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get()), streams.SchemaOf(node.inputs), {},
                      nullptr};
     ctx.declare_output = [](const std::string&) { return 0; };
     node.sink = def->make_sink(ctx);

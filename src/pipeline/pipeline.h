@@ -67,6 +67,8 @@ struct Pipeline {
   std::vector<StageNode> stages;     // in topological (file) order
   std::vector<SinkNode> sinks;
   int dead_letter_stream = -1;
+  // Shared by the sources that notify the executor of new data.
+  std::unique_ptr<Wakeup> wakeup = std::make_unique<Wakeup>();
 };
 
 struct BuildServices {

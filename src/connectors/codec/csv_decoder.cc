@@ -219,6 +219,10 @@ DecodeResult CsvDecoder::DecodeLine(std::string_view line, TimeMicros now, Batch
       case Role::kField: reason = DecodeCell(cell, column, event, &fields_dropped); break;
     }
   }
+  if (!has_time && options_.missing_time == MissingTimePolicy::kReceiveTime) {
+    has_time = true;
+    time = now;
+  }
   if (reason == DecodeReason::kAccepted && !has_time) reason = DecodeReason::kMissingTime;
   if (reason == DecodeReason::kAccepted && device.empty()) {
     device = default_device_;

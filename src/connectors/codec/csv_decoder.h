@@ -59,6 +59,9 @@ class CsvDecoder {
   // column, or a missing device column without default_device.
   Status SetColumns(std::vector<std::string> names);
   const std::vector<std::string>& column_names() const { return names_; }
+  // Replaces default_device for the following lines (a transport that knows
+  // the device per message, e.g. from an MQTT topic level).
+  void SetDefaultDevice(Symbol device) { default_device_ = device; }
 
   // Decodes one record (a line without its line break) into `out`.
   DecodeResult DecodeLine(std::string_view line, TimeMicros now, Batch& out,

@@ -81,6 +81,10 @@ std::string_view DecodeReasonName(DecodeReason reason) {
     case DecodeReason::kTypeMismatch: return "type_mismatch";
     case DecodeReason::kUnsupportedValue: return "unsupported_value";
     case DecodeReason::kTooLarge: return "too_large";
+    case DecodeReason::kMalformedSenml: return "malformed_senml";
+    case DecodeReason::kMalformedNumber: return "malformed_number";
+    case DecodeReason::kMalformedKv: return "malformed_kv";
+    case DecodeReason::kInvalidUtf8: return "invalid_utf8";
   }
   return "unknown";
 }
@@ -152,7 +156,7 @@ bool IsNonFiniteText(std::string_view text) {
          EqualsIgnoreCase(text, "infinity");
 }
 
-std::vector<ParamDef> DecodeParamDefs() {
+std::vector<ParamDef> DecodeParamDefs(MissingTimePolicy missing_time) {
   return {
       {"time_field", "string", "time", "Field (JSON key or CSV column) that holds the event time.",
        false},
@@ -160,6 +164,11 @@ std::vector<ParamDef> DecodeParamDefs() {
        "How the time is written. `auto`: a string is ISO 8601 / RFC 3339; a number (or numeric "
        "text) is epoch time whose unit follows from its magnitude: below 1e11 seconds, below "
        "1e14 milliseconds, below 1e17 microseconds, else nanoseconds.",
+       false},
+      {"missing_time", "reject | now",
+       missing_time == MissingTimePolicy::kReject ? "reject" : "now",
+       "A record without a time value is rejected (`missing_time`), or takes the time it was "
+       "received (`now`).",
        false},
       {"device_field", "string", "device", "Field (JSON key or CSV column) that holds the device id.",
        false},
@@ -190,13 +199,18 @@ std::vector<ParamDef> DecodeParamDefs() {
   };
 }
 
-DecodeOptions ParseDecodeOptions(const ConfigNode& config) {
+DecodeOptions ParseDecodeOptions(const ConfigNode& config, MissingTimePolicy missing_time) {
   DecodeOptions o;
   const ConfigNode time_field = config["time_field"];
   o.time_field = time_field.String(o.time_field);
   if (o.time_field.empty()) time_field.Error("must not be empty");
   o.time_format = *ParseInputTimeFormat(config["time_format"].Enum(
       "auto", {"auto", "iso8601", "unix_s", "unix_ms", "unix_us", "unix_ns"}));
+  o.missing_time =
+      config["missing_time"].Enum(missing_time == MissingTimePolicy::kReject ? "reject" : "now",
+                                  {"reject", "now"}) == "now"
+          ? MissingTimePolicy::kReceiveTime
+          : MissingTimePolicy::kReject;
   o.device_field = config["device_field"].String(o.device_field);
   o.default_device = config["default_device"].String("");
   // A bare 0 (no unit) reads naturally as "unlimited": accept it.

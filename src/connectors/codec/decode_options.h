@@ -39,6 +39,11 @@ std::string_view InputTimeFormatName(InputTimeFormat format);
 // A field's declared type (the `types` option).
 enum class DeclaredType : uint8_t { kAny, kNumber, kString, kBool };
 
+// What a record without a time value gets: rejected ("missing_time"), or the
+// time it was received (the `now` given to the decoder). Devices on a
+// network often send no clock of their own.
+enum class MissingTimePolicy { kReject, kReceiveTime };
+
 // What to do when a field's value does not have its declared type.
 enum class TypeMismatchPolicy { kReject, kDropField };
 
@@ -56,8 +61,12 @@ enum class DecodeReason : uint8_t {
   kTypeMismatch,      // "type_mismatch": a value does not match its declared type
   kUnsupportedValue,  // "unsupported_value": an array or too-deep object, in strict mode
   kTooLarge,          // "too_large": the record is longer than max_bytes
+  kMalformedSenml,    // "malformed_senml": valid JSON but not a SenML pack (RFC 8428)
+  kMalformedNumber,   // "malformed_number": a `number` payload that is not a number
+  kMalformedKv,       // "malformed_kv": a `key=value` line without the `=`
+  kInvalidUtf8,       // "invalid_utf8": text that is not valid UTF-8
 };
-inline constexpr int kDecodeReasonCount = static_cast<int>(DecodeReason::kTooLarge) + 1;
+inline constexpr int kDecodeReasonCount = static_cast<int>(DecodeReason::kInvalidUtf8) + 1;
 std::string_view DecodeReasonName(DecodeReason reason);
 
 // How many bytes of a rejected record are kept for the dead letter.
@@ -72,6 +81,7 @@ inline std::string_view RecordExcerpt(std::string_view record) {
 struct DecodeOptions {
   std::string time_field = "time";
   InputTimeFormat time_format = InputTimeFormat::kAuto;
+  MissingTimePolicy missing_time = MissingTimePolicy::kReject;
   std::string device_field = "device";
   // Used when a record has no device value; when empty such records are
   // rejected with "missing_device".
@@ -132,10 +142,13 @@ bool IsNonFiniteText(std::string_view text);
 // The parameters of DecodeOptions, for a source's ComponentDef (and so the
 // docs). max_bytes is not among them: each source names its own bound
 // (replay: max_line_bytes) and sets DecodeOptions::max_bytes itself.
-std::vector<ParamDef> DecodeParamDefs();
+// `missing_time` is the source's default policy (files: reject; network
+// sources: receive time).
+std::vector<ParamDef> DecodeParamDefs(MissingTimePolicy missing_time = MissingTimePolicy::kReject);
 
 // Reads DecodeOptions from a source's config (the keys of DecodeParamDefs);
 // errors are recorded in the config's diagnostics with their key path.
-DecodeOptions ParseDecodeOptions(const ConfigNode& config);
+DecodeOptions ParseDecodeOptions(const ConfigNode& config,
+                                 MissingTimePolicy missing_time = MissingTimePolicy::kReject);
 
 }  // namespace edgeflow

@@ -71,6 +71,8 @@ class JsonDecoder::Impl {
 
   const JsonDecoderOptions& options() const { return options_; }
 
+  void set_default_device(Symbol device) { default_device_ = device; }
+
   DecodeResult Decode(std::string_view payload, size_t readable, TimeMicros now, Batch& out,
                       const RejectFn& on_reject) {
     DecodeResult result;
@@ -361,6 +363,10 @@ class JsonDecoder::Impl {
     path_.clear();
     DecodeReason reason = DecodeObject(object, 1, record);
     if (reason == DecodeReason::kAccepted) {
+      if (!record.has_time && options_.missing_time == MissingTimePolicy::kReceiveTime) {
+        record.has_time = true;
+        record.time = now;
+      }
       if (!record.has_time) {
         reason = DecodeReason::kMissingTime;
       } else if (!record.has_device) {
@@ -726,6 +732,8 @@ JsonDecoder::JsonDecoder(JsonDecoder&&) noexcept = default;
 JsonDecoder& JsonDecoder::operator=(JsonDecoder&&) noexcept = default;
 
 const JsonDecoderOptions& JsonDecoder::options() const { return impl_->options(); }
+
+void JsonDecoder::SetDefaultDevice(Symbol device) { impl_->set_default_device(device); }
 
 DecodeResult JsonDecoder::Decode(std::string_view payload, TimeMicros now, Batch& out,
                                  const RejectFn& on_reject) {

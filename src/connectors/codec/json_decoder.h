@@ -67,6 +67,9 @@ class JsonDecoder {
   JsonDecoder& operator=(JsonDecoder&&) noexcept;
 
   const JsonDecoderOptions& options() const;
+  // Replaces default_device for the following calls (a transport that
+  // knows the device per message, e.g. from an MQTT topic level).
+  void SetDefaultDevice(Symbol device);
 
   // Decodes one document and appends its event(s) to `out`. `now` is the
   // wall-clock time for the max_future / max_past checks. `on_reject`, when
