@@ -1,5 +1,8 @@
 #include "common/json_text.h"
 
+#include <charconv>
+#include <cmath>
+
 namespace edgeflow {
 
 void AppendJsonString(std::string_view s, std::string& out) {
@@ -23,6 +26,16 @@ void AppendJsonString(std::string_view s, std::string& out) {
     }
   }
   out.push_back('"');
+}
+
+void AppendJsonNumber(double v, std::string& out) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, ptr);
 }
 
 }  // namespace edgeflow

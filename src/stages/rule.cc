@@ -4,60 +4,11 @@
 
 #include "common/time_format.h"
 #include "connectors/codec/json_encoder.h"
+#include "model/event_template.h"
 #include "stages/stage_util.h"
 
 namespace edgeflow {
 namespace {
-
-// A message with ${name} placeholders, pre-split at build time.
-struct MessageTemplate {
-  struct Piece {
-    std::string literal;
-    Symbol field;  // empty for a literal piece
-    bool device = false;
-  };
-  std::vector<Piece> pieces;
-
-  static MessageTemplate Parse(const std::string& text) {
-    MessageTemplate t;
-    size_t pos = 0;
-    while (pos < text.size()) {
-      const size_t open = text.find("${", pos);
-      const size_t close = open == std::string::npos ? std::string::npos : text.find('}', open);
-      if (open == std::string::npos || close == std::string::npos) {
-        t.pieces.push_back({text.substr(pos), Symbol(), false});
-        break;
-      }
-      if (open > pos) t.pieces.push_back({text.substr(pos, open - pos), Symbol(), false});
-      const std::string name = text.substr(open + 2, close - open - 2);
-      if (name == "device") {
-        t.pieces.push_back({"", Symbol(), true});
-      } else {
-        t.pieces.push_back({"", Symbol::Intern(name), false});
-      }
-      pos = close + 1;
-    }
-    return t;
-  }
-
-  void Render(const Event& e, std::string& out) const {
-    for (const Piece& p : pieces) {
-      if (p.device) {
-        out += e.device.name();
-      } else if (p.field.empty()) {
-        out += p.literal;
-      } else if (const Value* v = e.Find(p.field)) {
-        if (v->type == ValueType::kString) {
-          out += e.Text(*v);
-        } else if (auto n = v->AsNumber()) {
-          AppendJsonNumber(*n, out);
-        }
-      } else {
-        out += "?";
-      }
-    }
-  }
-};
 
 struct RuleConfig {
   std::string name;
@@ -65,7 +16,7 @@ struct RuleConfig {
   TimeMicros hold_for = 0;   // `for:`
   TimeMicros spacing = 0;    // `hold:`
   std::string severity = "warning";
-  MessageTemplate message;
+  EventTemplate message;
   bool per_device = true;
   bool passthrough = false;
   bool emit_clear = false;
@@ -195,7 +146,7 @@ ComponentDef RuleStageDef() {
     if (c.hold_for < 0) cfg["for"].Error("must be >= 0");
     if (c.spacing < 0) cfg["hold"].Error("must be >= 0");
     c.severity = cfg["severity"].Enum("warning", {"info", "warning", "critical"});
-    c.message = MessageTemplate::Parse(cfg["message"].String(c.when.text()));
+    c.message = EventTemplate::Parse(cfg["message"].String(c.when.text()));
     c.per_device = cfg["key"].Enum("device", {"device", "none"}) == "device";
     c.passthrough = cfg["passthrough"].Bool(false);
     c.emit_clear = cfg["on_clear"].Bool(false);

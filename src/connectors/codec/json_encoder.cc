@@ -7,16 +7,6 @@
 
 namespace edgeflow {
 
-void AppendJsonNumber(double v, std::string& out) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, ptr);
-}
-
 namespace {
 void AppendInt(int64_t v, std::string& out) {
   char buf[24];

@@ -22,7 +22,6 @@ struct JsonEncodeOptions {
   std::string device_key = "device";
 };
 
-void AppendJsonNumber(double v, std::string& out);
 void AppendEventJson(const Event& event, const JsonEncodeOptions& options, std::string& out);
 
 }  // namespace edgeflow

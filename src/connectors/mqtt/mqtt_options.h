@@ -1,0 +1,27 @@
+// The connection options every MQTT component shares (url, protocol
+// version, session, credentials, TLS, reconnect), declared once for the docs
+// and parsed into mqtt::ClientOptions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config_node.h"
+#include "connectors/mqtt/mqtt_client.h"
+#include "pipeline/registry.h"
+
+namespace edgeflow::mqtt {
+
+std::vector<ParamDef> ConnectionParamDefs();
+
+// Reads the keys of ConnectionParamDefs. `component_id` makes the default
+// client id (edgeflow-<host name>-<id>), stable across restarts so that a
+// persistent session is found again. Errors go to the config's diagnostics.
+ClientOptions ParseConnectionOptions(const ConfigNode& config, const std::string& component_id);
+
+// Reads a secret given inline, as the name of an environment variable
+// (`<key>_env`) or as a file (`<key>_file`, trailing newline removed).
+std::optional<std::string> ReadSecret(const ConfigNode& config, const std::string& key);
+
+}  // namespace edgeflow::mqtt
