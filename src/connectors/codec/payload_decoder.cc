@@ -279,7 +279,10 @@ DecodeResult PayloadDecoder::DecodeCsv(std::string_view payload, TimeMicros now,
 
 DecodeReason PayloadDecoder::DecodeNumber(std::string_view payload, const MessageContext& context,
                                           TimeMicros now, Batch& out) {
-  const std::string_view text = TrimSpaces(payload);
+  std::string_view text = payload;
+  // A number sent with a line break (`echo 23.5 | mosquitto_pub -l`) is still a number.
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  text = TrimSpaces(text);
   double value = 0;
   if (IsNonFiniteText(text)) return DecodeReason::kNonFinite;
   if (!ParseNumber(text, &value)) return DecodeReason::kMalformedNumber;
