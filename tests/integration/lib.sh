@@ -81,12 +81,13 @@ start_mosquitto() {
   {
     echo "listener $MQTT_PORT 127.0.0.1"
     echo "allow_anonymous true"
+    echo "user $(id -un)"  # as root mosquitto would switch to user mosquitto
     echo "persistence true"
     echo "persistence_location $dir/"
     echo "log_dest file $dir/mosquitto.log"
     cat
   } >"$dir/mosquitto.conf"
-  /usr/sbin/mosquitto -c "$dir/mosquitto.conf" &
+  /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr.log" 2>&1 &
   MOSQUITTO_PID=$!
   track "$MOSQUITTO_PID"
   wait_for_port "$MQTT_PORT"

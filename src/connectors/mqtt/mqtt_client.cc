@@ -192,7 +192,11 @@ bool Client::ConnectOnce() {
   // Wait for CONNACK (the first packet a server sends) within the timeout.
   const TimeMicros deadline = Now() + options_.connect_timeout;
   while (!stop_.load()) {
-    if (!FlushOut()) break;
+    if (!FlushOut()) {
+      spdlog::warn("{}: cannot send CONNECT to {}: {} (retrying)", options_.log_name, where,
+                   last_error_);
+      return false;
+    }
     FrameHeader h;
     const std::string_view data(in_.data() + in_begin_, in_end_ - in_begin_);
     if (ParseFrameHeader(data, &h) == FrameStatus::kComplete && data.size() >= h.total()) {
@@ -251,7 +255,11 @@ bool Client::ConnectOnce() {
     pollfd p{connection_->fd(), POLLIN, 0};
     if (!connection_->HasBufferedData()) ::poll(&p, 1, static_cast<int>(std::max<TimeMicros>(left / 1000, 1)));
     if (ReadAvailable() == ReadOutcome::kBroken) {
-      spdlog::warn("{}: {} closed the connection before CONNACK", options_.log_name, where);
+      spdlog::warn("{}: {} closed the connection before CONNACK: {}{} (retrying)",
+                   options_.log_name, where, last_error_,
+                   options_.tls.enabled ? "; over TLS this usually means the broker refused the "
+                                          "client certificate (or requires one)"
+                                        : "");
       return false;
     }
   }
@@ -259,7 +267,9 @@ bool Client::ConnectOnce() {
 }
 
 void Client::Disconnected(const std::string& why) {
-  if (!stop_.load()) {
+  last_error_ = why;
+  // Before CONNACK the connection attempt reports it (ConnectOnce).
+  if (!stop_.load() && connected_.load()) {
     spdlog::warn("{}: connection lost: {} (reconnecting)", options_.log_name, why);
     m_disconnects_->Add();
   }

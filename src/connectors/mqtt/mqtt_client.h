@@ -164,6 +164,7 @@ class Client {
   int failures_ = 0;                   // consecutive failed connection attempts
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::vector<uint64_t> acks_local_;
+  std::string last_error_;             // why the connection broke
 
   // Metrics.
   Counter* m_connects_;
