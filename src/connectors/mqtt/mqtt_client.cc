@@ -76,11 +76,20 @@ void Client::WakeIo() {
   [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
+void Client::WakeIoIfSleeping() {
+  // Paired with the I/O thread's store of io_sleeping_ and its re-check of
+  // the queues before poll() (both sequentially consistent): either it sees
+  // the new work or we see that it sleeps. A busy I/O thread picks the work
+  // up on its next turn without a system call here.
+  if (io_sleeping_.load()) WakeIo();
+}
+
 void Client::WaitInterruptible(TimeMicros duration) {
   pollfd p{wake_fd_, POLLIN, 0};
-  ::poll(&p, 1, static_cast<int>(std::max<TimeMicros>(duration / 1000, 1)));
-  uint64_t drained = 0;
-  [[maybe_unused]] ssize_t n = ::read(wake_fd_, &drained, sizeof drained);
+  if (::poll(&p, 1, static_cast<int>(std::max<TimeMicros>(duration / 1000, 1))) > 0) {
+    uint64_t drained = 0;
+    [[maybe_unused]] ssize_t n = ::read(wake_fd_, &drained, sizeof drained);
+  }
 }
 
 TimeMicros Client::NextBackoff() {
@@ -107,7 +116,7 @@ void Client::Acknowledge(const std::vector<uint64_t>& tags) {
     std::lock_guard<std::mutex> lock(mutex_);
     acks_.insert(acks_.end(), tags.begin(), tags.end());
   }
-  WakeIo();
+  WakeIoIfSleeping();
 }
 
 Client::Enqueued Client::Publish(std::string_view topic, std::string_view payload, uint8_t qos,
@@ -138,7 +147,7 @@ Client::Enqueued Client::Publish(std::string_view topic, std::string_view payloa
     queue_.push_back({std::string(topic), std::string(payload), qos, retain});
     queued_bytes_ += bytes;
   }
-  WakeIo();
+  WakeIoIfSleeping();
   return result;
 }
 
@@ -351,7 +360,8 @@ Client::ReadOutcome Client::ReadAvailable() {
         break;  // full of unconsumed frames: parse them first
       }
     }
-    const IoResult r = connection_->Read(in_.data() + in_end_, in_.size() - in_end_);
+    const size_t room = in_.size() - in_end_;
+    const IoResult r = connection_->Read(in_.data() + in_end_, room);
     if (r.kind == IoResult::kOk) {
       in_end_ += r.bytes;
       m_received_bytes_->Add(r.bytes);
@@ -362,6 +372,10 @@ Client::ReadOutcome Client::ReadAvailable() {
         in_begin_ += n;
         skip_bytes_ -= n;
       }
+      // A plain socket that filled less than the room is drained: skip the
+      // read that would only say EAGAIN (poll reports what comes next). TLS
+      // returns one record per read, so keep reading there.
+      if (r.bytes < room && !options_.tls.enabled) break;
       continue;
     }
     if (r.kind == IoResult::kWouldBlock) break;
@@ -552,7 +566,15 @@ void Client::Session() {
     TimeMicros timeout = keepalive_ > 0 ? keepalive_ / 4 : kMicrosPerSecond;
     if (blocked) timeout = kMicrosPerMilli;
     if (!blocked && connection_->HasBufferedData()) timeout = 0;
+    io_sleeping_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const bool window_open = inflight_.size() < std::min<size_t>(options_.max_inflight,
+                                                                   server_receive_maximum_);
+      if (!acks_.empty() || (!queue_.empty() && window_open)) timeout = 0;
+    }
     const int n = ::poll(fds, 2, static_cast<int>(timeout / 1000));
+    io_sleeping_.store(false);
     if (n > 0 && (fds[1].revents & POLLIN) != 0) {
       uint64_t drained = 0;
       [[maybe_unused]] ssize_t r = ::read(wake_fd_, &drained, sizeof drained);

@@ -124,6 +124,7 @@ class Client {
   bool HandlePublish(uint8_t flags, std::string_view body);
   void QueueAcks();
   void WakeIo();
+  void WakeIoIfSleeping();
   void WaitInterruptible(TimeMicros duration);
   TimeMicros Now() const;
   TimeMicros NextBackoff();
@@ -135,6 +136,7 @@ class Client {
   std::atomic<bool> stop_{false};
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> connections_{0};
+  std::atomic<bool> io_sleeping_{false};  // the I/O thread is in its long poll()
   TimeMicros drain_ = 0;
   int wake_fd_ = -1;
 
