@@ -39,6 +39,9 @@ bin="$(abs_path "$bin")"
 docs="$(cd "$docs" && pwd)"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
+# Secrets the examples read from the environment (password_env: ...).
+export MQTT_PASSWORD=docs-example
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
