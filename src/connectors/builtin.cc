@@ -4,6 +4,7 @@
 #include "connectors/basic/null_sink.h"
 #include "connectors/basic/stdout_sink.h"
 #include "connectors/file/file_sink.h"
+#include "connectors/mqtt/mqtt_action.h"
 #include "connectors/mqtt/mqtt_sink.h"
 #include "connectors/mqtt/mqtt_source.h"
 #include "connectors/replay/replay_source.h"
@@ -22,6 +23,7 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(LogSinkDef());
   registry.Add(MqttSourceDef());
   registry.Add(MqttSinkDef());
+  registry.AddAction(MqttActionDef());
 }
 
 }  // namespace edgeflow

@@ -159,6 +159,7 @@ void BuildSources(const ConfigNode& list, const BuildServices& s, Pipeline* p, S
     node.counters = MakeCounters(s.metrics, ComponentKind::kSource, node.id);
     BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get()), {}, {}, nullptr};
     ctx.declare_output = [](const std::string&) { return 0; };
+    ctx.registry = s.registry;
     node.source = def->make_source(ctx);
     streams->AddProducerSchema(node.stream, ctx.output_schema);
     p->sources.push_back(std::move(node));
@@ -225,6 +226,7 @@ void BuildStages(const ConfigNode& list, const BuildServices& s, Pipeline* p, St
     std::vector<std::string> side_streams;
     BuildContext ctx{config, MakeServices(s, node.id, node.counters, p->wakeup.get()), streams->SchemaOf(node.inputs),
                      {}, nullptr};
+    ctx.registry = s.registry;
     ctx.declare_output = [&side_streams](const std::string& stream) {
       side_streams.push_back(stream);
       return static_cast<int>(side_streams.size());
@@ -261,6 +263,7 @@ void BuildSinks(const ConfigNode& list, const BuildServices& s, Pipeline* p, con
     BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get()), streams.SchemaOf(node.inputs), {},
                      nullptr};
     ctx.declare_output = [](const std::string&) { return 0; };
+    ctx.registry = s.registry;
     node.sink = def->make_sink(ctx);
     p->sinks.push_back(std::move(node));
   }

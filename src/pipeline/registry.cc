@@ -32,6 +32,23 @@ std::vector<const ComponentDef*> Registry::List(ComponentKind kind) const {
   return out;
 }
 
+void Registry::AddAction(ActionDef def) {
+  CHECK(actions_.count(def.type) == 0) << "duplicate action type " << def.type;
+  std::string type = def.type;
+  actions_.emplace(std::move(type), std::move(def));
+}
+
+const ActionDef* Registry::FindAction(const std::string& type) const {
+  auto it = actions_.find(type);
+  return it == actions_.end() ? nullptr : &it->second;
+}
+
+std::vector<const ActionDef*> Registry::ListActions() const {
+  std::vector<const ActionDef*> out;
+  for (const auto& [type, def] : actions_) out.push_back(&def);
+  return out;
+}
+
 std::vector<std::string> Registry::TypeNames(ComponentKind kind) const {
   std::vector<std::string> out;
   for (const ComponentDef* def : List(kind)) out.push_back(def->type);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config_node.h"
+#include "pipeline/action.h"
 #include "pipeline/component.h"
 
 namespace edgeflow {
@@ -31,6 +32,17 @@ struct ParamDef {
 };
 
 // What a factory gets: its config, runtime services and the graph around it.
+// An action type a rule's `then:` can name (see pipeline/action.h).
+struct ActionDef {
+  std::string type;  // "mqtt"
+  std::string summary;
+  std::vector<ParamDef> params;
+  std::string example;  // the YAML of one `then:` entry
+  ActionFactory make;
+};
+
+class Registry;
+
 struct BuildContext {
   ConfigNode config;
   ComponentContext services;
@@ -40,6 +52,8 @@ struct BuildContext {
   // Stages with side outputs (e.g. late events) declare them here by stream
   // name; the returned port number is what they pass to Emitter::Emit.
   std::function<int(const std::string& stream)> declare_output;
+  // The registry the component was found in (for stages that build actions).
+  const Registry* registry = nullptr;
 
   bool ok() const { return !config.diagnostics()->has_errors(); }
 };
@@ -71,8 +85,14 @@ class Registry {
   std::vector<const ComponentDef*> List(ComponentKind kind) const;
   std::vector<std::string> TypeNames(ComponentKind kind) const;
 
+  // Actions a rule can take (`then:`), by type.
+  void AddAction(ActionDef def);
+  const ActionDef* FindAction(const std::string& type) const;
+  std::vector<const ActionDef*> ListActions() const;
+
  private:
   std::map<std::pair<ComponentKind, std::string>, ComponentDef> defs_;
+  std::map<std::string, ActionDef> actions_;
 };
 
 // Keys every component accepts besides its own parameters.

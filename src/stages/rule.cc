@@ -1,5 +1,9 @@
 #include "stages/rule.h"
 
+#include <spdlog/spdlog.h>
+
+#include <limits>
+#include <map>
 #include <optional>
 
 #include "common/time_format.h"
@@ -16,11 +20,18 @@ struct RuleConfig {
   TimeMicros hold_for = 0;   // `for:`
   TimeMicros spacing = 0;    // `hold:`
   std::string severity = "warning";
-  EventTemplate message;
+  EventTemplate message{};
   bool per_device = true;
   bool passthrough = false;
   bool emit_clear = false;
-  std::vector<Symbol> evidence;  // fields the condition reads
+  std::vector<Symbol> evidence{};  // fields the condition reads
+  bool emit_alert = true;        // `alert` is among the actions
+  struct ActionSpec {
+    std::string type;
+    std::unique_ptr<Action> action;
+    TimeMicros min_interval = 0;  // per device, processing time
+  };
+  std::vector<ActionSpec> actions{};
 };
 
 struct KeyState {
@@ -32,18 +43,28 @@ struct KeyState {
 
 class RuleStage final : public Stage {
  public:
-  RuleStage(RuleConfig config, const ComponentContext&)
+  RuleStage(RuleConfig config, const ComponentContext& ctx)
       : c_(std::move(config)),
+        ctx_(ctx),
         rule_(Symbol::Intern("rule")),
         severity_(Symbol::Intern("severity")),
         message_(Symbol::Intern("message")),
         condition_(Symbol::Intern("condition")),
         held_(Symbol::Intern("held_s")),
-        state_field_(Symbol::Intern("state")) {}
+        state_field_(Symbol::Intern("state")),
+        action_(Symbol::Intern("action")),
+        status_(Symbol::Intern("status")),
+        target_(Symbol::Intern("target")),
+        detail_(Symbol::Intern("detail")) {
+    last_fired_.resize(c_.actions.size());
+  }
+
+  ~RuleStage() override { StopActions(0); }
 
   void Process(Batch& batch, Emitter& out) override {
     alerts_.Clear();
     for (const Event& e : batch) Evaluate(e);
+    CollectActionResults();
     if (c_.passthrough) {
       for (const Event& a : alerts_) batch.Append(a);
       out.Emit(batch);
@@ -52,7 +73,81 @@ class RuleStage final : public Stage {
     }
   }
 
+  void OnTick(TimeMicros, Emitter& out) override {
+    alerts_.Clear();
+    CollectActionResults();
+    if (!alerts_.empty()) out.Emit(alerts_);
+  }
+
+  void Flush(Emitter& out) override {
+    alerts_.Clear();
+    StopActions(5 * kMicrosPerSecond);
+    CollectActionResults();
+    if (!alerts_.empty()) out.Emit(alerts_);
+  }
+
  private:
+  // Fires the rule's actions for the alert just appended to alerts_.
+  void FireActions(const Event& alert) {
+    if (!actions_started_) {
+      actions_started_ = true;
+      for (auto& spec : c_.actions) {
+        if (Status st = spec.action->Start(); !st.ok()) {
+          spdlog::error("rule '{}': cannot start the {} action: {}", c_.name, spec.type, st.ToString());
+        }
+      }
+    }
+    const TimeMicros now = ctx_.clock->Monotonic();
+    for (size_t i = 0; i < c_.actions.size(); ++i) {
+      auto& spec = c_.actions[i];
+      auto& last = last_fired_[i];
+      const uint32_t id = alert.device.id();
+      if (id >= last.size()) last.resize(id + 256, kNever);
+      if (spec.min_interval > 0 && last[id] != kNever && now - last[id] < spec.min_interval) {
+        ActionResult skipped{alert.device, alert.time, false, "", "rate limited (min_interval)"};
+        AppendActionEvent(spec.type, skipped, "rate_limited");
+        continue;
+      }
+      last[id] = now;
+      spec.action->Fire(alert);
+    }
+  }
+
+  void CollectActionResults() {
+    for (auto& spec : c_.actions) {
+      results_.clear();
+      spec.action->TakeResults(results_);
+      for (const ActionResult& r : results_) AppendActionEvent(spec.type, r, r.ok ? "ok" : "failed");
+    }
+  }
+
+  void AppendActionEvent(const std::string& type, const ActionResult& r, const char* status) {
+    Event& a = alerts_.Append();
+    a.time = r.time;
+    a.device = r.device;
+    a.SetString(rule_, c_.name);
+    a.SetString(action_, type);
+    a.SetString(status_, status);
+    a.SetString(target_, r.target);
+    a.SetString(detail_, r.detail);
+    Counter*& counter = action_counters_[type + "/" + status];
+    if (counter == nullptr && ctx_.counters.registry != nullptr) {
+      counter = ctx_.counters.registry->GetCounter(
+          "rule_actions", ctx_.counters.labels + ",action=\"" + type + "\",status=\"" + status + "\"",
+          "rule actions by outcome");
+    }
+    if (counter != nullptr) counter->Add();
+    if (!r.ok && std::string_view(status) == "failed" && log_.Admit(*ctx_.clock)) {
+      spdlog::warn("rule '{}': {} action for {} failed: {}", c_.name, type, r.device.name(), r.detail);
+    }
+  }
+
+  void StopActions(TimeMicros drain) {
+    if (!actions_started_ || actions_stopped_) return;
+    actions_stopped_ = true;
+    for (auto& spec : c_.actions) spec.action->Stop(drain);
+  }
+
   KeyState& StateFor(const Event& e) {
     if (!c_.per_device) return global_;
     const uint32_t id = e.device.id();
@@ -81,6 +176,7 @@ class RuleStage final : public Stage {
   }
 
   void Emit(const Event& e, const KeyState& s, const char* state) {
+    const size_t index = alerts_.size();
     Event& a = alerts_.Append();
     a.time = e.time;
     a.device = e.device;
@@ -96,15 +192,86 @@ class RuleStage final : public Stage {
       if (const Value* v = e.Find(f)) a.SetFrom(f, *v, e);
     }
     for (const Field& t : e.tags()) a.SetTag(t.name, e.Text(t.value));
+    if (std::string_view(state) == "firing" && !c_.actions.empty()) FireActions(alerts_[index]);
+    if (!c_.emit_alert) {
+      // Actions only: the alert itself does not leave the stage. Swap it
+      // with the last (action events may follow it) and drop it.
+      std::swap(alerts_[index], alerts_.back());
+      alerts_.PopBack();
+    }
   }
 
+  static constexpr TimeMicros kNever = std::numeric_limits<TimeMicros>::min();
+
   RuleConfig c_;
+  const ComponentContext ctx_;
   Symbol rule_, severity_, message_, condition_, held_, state_field_;
+  Symbol action_, status_, target_, detail_;
+  std::vector<std::vector<TimeMicros>> last_fired_;  // per action, per device id
+  std::vector<ActionResult> results_;
+  std::map<std::string, Counter*> action_counters_;
+  RateLimitedLog log_;
+  bool actions_started_ = false;
+  bool actions_stopped_ = false;
   std::vector<KeyState> by_device_;
   KeyState global_;
   Batch alerts_;
   std::string text_;
 };
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// `then:` — a list of `alert` and single-key maps naming an action type.
+void ParseActions(BuildContext& ctx, RuleConfig* c) {
+  const ConfigNode then = ctx.config["then"];
+  if (!then.defined()) return;
+  if (!then.is_sequence()) {
+    then.Error("expected a list of actions", "then: [alert, { mqtt: { topic: \"x/${device}/cmd\" } }]");
+    return;
+  }
+  c->emit_alert = false;
+  std::vector<std::string> known = {"alert"};
+  if (ctx.registry != nullptr) {
+    for (const ActionDef* def : ctx.registry->ListActions()) known.push_back(def->type);
+  }
+  for (size_t i = 0; i < then.size(); ++i) {
+    const ConfigNode item = then.At(i);
+    if (item.is_scalar()) {
+      const std::string name = item.String("");
+      if (name == "alert") {
+        c->emit_alert = true;
+      } else {
+        item.Error("unknown action '" + name + "'", "actions: " + JoinNames(known));
+      }
+      continue;
+    }
+    if (!item.is_map() || item.Keys().size() != 1) {
+      item.Error("an action is `alert` or a map with one key, the action type",
+                 "- mqtt: { topic: \"factory/${device}/cmd\" }");
+      continue;
+    }
+    const std::string type = item.Keys().front();
+    const ActionDef* def = ctx.registry != nullptr ? ctx.registry->FindAction(type) : nullptr;
+    if (def == nullptr) {
+      item.Error("unknown action type '" + type + "'", "actions: " + JoinNames(known));
+      continue;
+    }
+    const ConfigNode config = item[type];
+    std::vector<std::string> keys = {"min_interval"};
+    for (const ParamDef& p : def->params) keys.push_back(p.name);
+    config.CheckKeys(keys);
+    RuleConfig::ActionSpec spec;
+    spec.type = type;
+    spec.min_interval = config["min_interval"].Duration(0);
+    if (spec.min_interval < 0) config["min_interval"].Error("must be >= 0");
+    spec.action = def->make(config, ctx.services);
+    if (spec.action) c->actions.push_back(std::move(spec));
+  }
+}
 
 }  // namespace
 
@@ -132,7 +299,13 @@ ComponentDef RuleStageDef() {
       {"key", "enum", "device", "device (state per device) | none (one state for all).", false},
       {"passthrough", "bool", "false", "Also forward input events.", false},
       {"on_clear", "bool", "false", "Emit a `cleared` event when the condition stops holding after an alert.", false},
-      {"then", "list", "[alert]", "Actions; `alert` emits the alert event (more arrive with the connectors).", false},
+      {"then", "list", "[alert]",
+       "What the rule does when it fires: `alert` emits the alert event; an action such as "
+       "`{ mqtt: { topic: \"factory/${device}/cmd\", payload: slow_down, min_interval: 1m } }` "
+       "publishes a command (see docs/stages/rule.md for the action types). Each action's "
+       "outcome is recorded as an event with `action`, `status` (ok, failed, rate_limited), "
+       "`target` and `detail`.",
+       false},
   };
   def.shorthand_param = "when";
   def.example = "rule: { when: \"vibration_rms_max > 1.0\", for: 30s, hold: 5m, message: \"vibration high on ${device}\" }";
@@ -140,7 +313,7 @@ ComponentDef RuleStageDef() {
     const ConfigNode& cfg = ctx.config;
     auto when = CompileExpressionParam(ctx, "when");
     if (!when) return nullptr;
-    RuleConfig c{cfg["name"].String(ctx.services.id), std::move(*when), 0, 0, "warning", {}, true, false, false, {}};
+    RuleConfig c{.name = cfg["name"].String(ctx.services.id), .when = std::move(*when)};
     c.hold_for = cfg["for"].Duration(0);
     c.spacing = cfg["hold"].Duration(0);
     if (c.hold_for < 0) cfg["for"].Error("must be >= 0");
@@ -150,11 +323,7 @@ ComponentDef RuleStageDef() {
     c.per_device = cfg["key"].Enum("device", {"device", "none"}) == "device";
     c.passthrough = cfg["passthrough"].Bool(false);
     c.emit_clear = cfg["on_clear"].Bool(false);
-    for (const std::string& action : cfg["then"].StringList()) {
-      if (action != "alert") {
-        cfg["then"].Error("unknown action '" + action + "'", "available now: alert");
-      }
-    }
+    ParseActions(ctx, &c);
     for (const std::string& f : c.when.fields()) c.evidence.push_back(Symbol::Intern(f));
     ctx.output_schema.known = true;
     ctx.output_schema.fields = {"rule", "state", "severity", "message", "condition", "held_s"};

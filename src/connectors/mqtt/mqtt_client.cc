@@ -119,8 +119,13 @@ void Client::Acknowledge(const std::vector<uint64_t>& tags) {
   WakeIoIfSleeping();
 }
 
+void Client::Report(uint64_t token, bool ok, const std::string& detail) {
+  if (token != 0 && options_.on_delivery) options_.on_delivery(token, ok, detail);
+}
+
 Client::Enqueued Client::Publish(std::string_view topic, std::string_view payload, uint8_t qos,
-                                 bool retain, QueueFullPolicy policy) {
+                                 bool retain, QueueFullPolicy policy, uint64_t token,
+                                 TimeMicros expiry) {
   const size_t bytes = topic.size() + payload.size() + 16;
   if (bytes > options_.max_queued_bytes) return Enqueued::kTooLarge;
   Enqueued result = Enqueued::kQueued;
@@ -138,13 +143,19 @@ Client::Enqueued Client::Publish(std::string_view topic, std::string_view payloa
           while (full() && !queue_.empty()) {
             const OutMessage& old = queue_.front();
             queued_bytes_ -= old.topic.size() + old.payload.size() + 16;
+            Report(old.token, false, "dropped: the send queue was full");
             queue_.pop_front();
             result = Enqueued::kDroppedOldest;
           }
           break;
       }
     }
-    queue_.push_back({std::string(topic), std::string(payload), qos, retain});
+    OutMessage m{std::string(topic), std::string(payload), qos, retain, token, 0, 0};
+    if (expiry > 0) {
+      m.expires_at = Now() + expiry;
+      m.expiry_seconds = static_cast<uint32_t>(std::max<TimeMicros>(expiry / kMicrosPerSecond, 1));
+    }
+    queue_.push_back(std::move(m));
     queued_bytes_ += bytes;
   }
   WakeIoIfSleeping();
@@ -162,8 +173,22 @@ size_t Client::queued_bytes() const {
   return queued_bytes_;
 }
 
+void Client::ExpireQueued() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const TimeMicros now = Now();
+  const size_t before = queue_.size();
+  std::erase_if(queue_, [&](const OutMessage& m) {
+    if (m.expires_at == 0 || now < m.expires_at) return false;
+    queued_bytes_ -= m.topic.size() + m.payload.size() + 16;
+    Report(m.token, false, "expired before it could be sent (broker unreachable?)");
+    return true;
+  });
+  if (queue_.size() != before) room_.notify_all();
+}
+
 void Client::Run() {
   while (!stop_.load()) {
+    ExpireQueued();
     if (!ConnectOnce()) {
       connection_.reset();
       ++failures_;
@@ -241,7 +266,7 @@ bool Client::ConnectOnce() {
           AppendAck(kPubrel, id, out_);
         } else {
           f.released = false;
-          PublishHeader ph{f.message.topic, f.message.qos, f.message.retain, ack.session_present, id};
+          PublishHeader ph{f.message.topic, f.message.qos, f.message.retain, ack.session_present, id, 0};
           AppendPublish(version_, ph, f.message.payload, out_);
         }
       }
@@ -309,13 +334,25 @@ bool Client::SendPending() {
   bool moved = false;
   while (!queue_.empty() && out_.size() - out_begin_ < (size_t{1} << 20)) {
     OutMessage& m = queue_.front();
+    if (m.expires_at != 0 && Now() >= m.expires_at) {
+      queued_bytes_ -= m.topic.size() + m.payload.size() + 16;
+      Report(m.token, false, "expired before it could be sent (broker unreachable?)");
+      queue_.pop_front();
+      moved = true;
+      continue;
+    }
     const uint8_t qos = std::min(m.qos, server_maximum_qos_);
     if (qos > 0 && inflight_.size() >= window) break;
-    PublishHeader ph{m.topic, qos, m.retain, false, 0};
+    PublishHeader ph{m.topic, qos, m.retain, false, 0, 0};
+    if (m.expires_at != 0) {
+      const TimeMicros left = std::max<TimeMicros>(m.expires_at - Now(), kMicrosPerSecond);
+      ph.message_expiry_seconds = static_cast<uint32_t>(left / kMicrosPerSecond);
+    }
     if (qos > 0) ph.packet_id = NextPacketId();
     AppendPublish(version_, ph, m.payload, out_);
     m_sent_->Add();
     queued_bytes_ -= m.topic.size() + m.payload.size() + 16;
+    if (qos == 0) Report(m.token, true, "sent (QoS 0)");
     if (qos > 0) {
       m.qos = qos;
       inflight_[ph.packet_id] = InFlight{std::move(m), false};
@@ -464,6 +501,11 @@ bool Client::HandlePacket(const FrameHeader& h, std::string_view body) {
         spdlog::warn("{}: the broker refused message {} (reason 0x{:02x})", options_.log_name,
                      ack.packet_id, ack.reason);
       }
+      if (auto it = inflight_.find(ack.packet_id); it != inflight_.end()) {
+        Report(it->second.message.token, ack.reason < 0x80,
+               ack.reason < 0x80 ? "acknowledged by the broker"
+                                 : fmt::format("refused by the broker (reason 0x{:02x})", ack.reason));
+      }
       inflight_.erase(ack.packet_id);
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -478,6 +520,8 @@ bool Client::HandlePacket(const FrameHeader& h, std::string_view body) {
       auto it = inflight_.find(ack.packet_id);
       if (it != inflight_.end()) {
         if (ack.reason >= 0x80) {
+          Report(it->second.message.token, false,
+                 fmt::format("refused by the broker (reason 0x{:02x})", ack.reason));
           inflight_.erase(it);  // refused: no PUBREL follows
           return true;
         }

@@ -60,6 +60,10 @@ struct ClientOptions {
   // Outgoing messages waiting to be sent, in bytes.
   size_t max_queued_bytes = size_t{16} << 20;
   std::string log_name;  // "mqtt source 'telemetry'"
+  // Called on the I/O thread when a message published with a token (not 0)
+  // was delivered (QoS 0: written; QoS 1/2: acknowledged) or given up
+  // (refused by the broker, dropped from a full queue, expired).
+  std::function<void(uint64_t token, bool ok, const std::string& detail)> on_delivery;
 };
 
 // What Publish does when the outgoing queue is full.
@@ -87,9 +91,11 @@ class Client {
 
   enum class Enqueued { kQueued, kDroppedOldest, kDroppedNewest, kTooLarge, kStopped };
   // Any thread: queues a message to publish; under kBlock waits for room
-  // (while the client runs).
+  // (while the client runs). `token` (not 0) asks for on_delivery; a message
+  // with `expiry` > 0 that could not be sent within it is given up (and, in
+  // MQTT 5, the broker drops it once that old).
   Enqueued Publish(std::string_view topic, std::string_view payload, uint8_t qos, bool retain,
-                   QueueFullPolicy policy);
+                   QueueFullPolicy policy, uint64_t token = 0, TimeMicros expiry = 0);
   // Waits until every queued message was sent and every QoS 1/2 one
   // acknowledged, or `timeout` passed; true when all were.
   bool WaitUntilDelivered(TimeMicros timeout);
@@ -105,6 +111,9 @@ class Client {
     std::string payload;
     uint8_t qos = 0;
     bool retain = false;
+    uint64_t token = 0;
+    TimeMicros expires_at = 0;  // monotonic; 0: never
+    uint32_t expiry_seconds = 0;
   };
   struct InFlight {
     OutMessage message;
@@ -129,6 +138,8 @@ class Client {
   TimeMicros Now() const;
   TimeMicros NextBackoff();
   uint16_t NextPacketId();
+  void Report(uint64_t token, bool ok, const std::string& detail);
+  void ExpireQueued();
 
   const ClientOptions options_;
   const MessageHandler on_message_;

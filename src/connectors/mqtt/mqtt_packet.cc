@@ -208,15 +208,22 @@ void AppendSubscribe(Version version, uint16_t packet_id, const std::vector<Subs
 
 void AppendPublish(Version version, const PublishHeader& h, std::string_view payload,
                    std::string& out) {
+  const bool expiry = version == Version::k5 && h.message_expiry_seconds > 0;
   const size_t remaining = 2 + h.topic.size() + (h.qos > 0 ? 2 : 0) +
-                           (version == Version::k5 ? 1 : 0) + payload.size();
+                           (version == Version::k5 ? 1 : 0) + (expiry ? 5 : 0) + payload.size();
   uint8_t flags = static_cast<uint8_t>((h.qos & 0x03) << 1);
   if (h.dup) flags |= 0x08;
   if (h.retain) flags |= 0x01;
   AppendFixedHeader(kPublish, flags, static_cast<uint32_t>(remaining), out);
   AppendString(h.topic, out);
   if (h.qos > 0) AppendU16(h.packet_id, out);
-  if (version == Version::k5) out.push_back(0);  // no properties
+  if (expiry) {
+    out.push_back(5);     // property length
+    out.push_back(0x02);  // message expiry interval
+    AppendU32(h.message_expiry_seconds, out);
+  } else if (version == Version::k5) {
+    out.push_back(0);  // no properties
+  }
   out.append(payload);
 }
 

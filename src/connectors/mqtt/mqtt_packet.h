@@ -84,6 +84,7 @@ struct PublishHeader {
   bool retain = false;
   bool dup = false;
   uint16_t packet_id = 0;  // QoS 1 and 2 only
+  uint32_t message_expiry_seconds = 0;  // MQTT 5: the broker discards it after (0: never)
 };
 void AppendPublish(Version version, const PublishHeader& header, std::string_view payload,
                    std::string& out);

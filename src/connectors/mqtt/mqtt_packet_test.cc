@@ -82,7 +82,7 @@ TEST(MqttPacketTest, PasswordWithoutUserNameSendsAnEmptyUserNameInV311) {
 TEST(MqttPacketTest, PublishRoundTripsInBothVersions) {
   for (Version v : {Version::k311, Version::k5}) {
     std::string out;
-    PublishHeader h{"a/b", 2, true, true, 77};
+    PublishHeader h{"a/b", 2, true, true, 77, 0};
     AppendPublish(v, h, "payload", out);
     FrameHeader fh;
     ASSERT_EQ(ParseFrameHeader(out, &fh), FrameStatus::kComplete);
