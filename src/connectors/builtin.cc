@@ -4,7 +4,10 @@
 #include "connectors/basic/null_sink.h"
 #include "connectors/basic/stdout_sink.h"
 #include "connectors/file/file_sink.h"
+#include "connectors/modbus/modbus_sink.h"
+#include "connectors/modbus/modbus_source.h"
 #include "connectors/replay/replay_source.h"
+#include "connectors/serial/serial_source.h"
 #include "connectors/sim/sim_source.h"
 
 // One include and one line per source or sink type.
@@ -14,10 +17,13 @@ namespace edgeflow {
 void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(SimSourceDef());
   registry.Add(ReplaySourceDef());
+  registry.Add(SerialSourceDef());
+  registry.Add(ModbusSourceDef());
   registry.Add(StdoutSinkDef());
   registry.Add(FileSinkDef());
   registry.Add(NullSinkDef());
   registry.Add(LogSinkDef());
+  registry.Add(ModbusSinkDef());
 }
 
 }  // namespace edgeflow
