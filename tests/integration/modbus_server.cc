@@ -7,6 +7,9 @@
 //     --coil ADDR=BIT[,BIT...]   coils (0 or 1)
 //     --log FILE                 appends "unit function start count" per request
 //     --silent-unit N            never answers unit id N (a dead slave behind a gateway)
+//   modbus_test_server serve-rtu DEVICE UNIT [options]
+//                              the same as an RTU slave on a serial device
+//                              (19200 8N1), e.g. one end of a socat pty pair
 //   modbus_test_server read PORT hr|ir|coil ADDR COUNT [UNIT]
 //                              prints the values, one per line
 //
@@ -48,10 +51,17 @@ std::vector<int> ParseList(const std::string& text, int* address) {
   return values;
 }
 
-int Serve(int port, int argc, char** argv) {
-  modbus_mapping_t* map = modbus_mapping_new(kTableSize, kTableSize, kTableSize, kTableSize);
+struct Options {
+  modbus_mapping_t* map = nullptr;
   FILE* log = nullptr;
   int silent_unit = -1;
+};
+
+// Reads the table contents and options; exits on a bad option.
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  o.map = modbus_mapping_new(kTableSize, kTableSize, kTableSize, kTableSize);
+  modbus_mapping_t* map = o.map;
   for (int i = 0; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -65,14 +75,52 @@ int Serve(int port, int argc, char** argv) {
         if (flag == "--coil") map->tab_bits[at] = values[k] != 0;
       }
     } else if (flag == "--log") {
-      log = std::fopen(value.c_str(), "a");
+      o.log = std::fopen(value.c_str(), "a");
     } else if (flag == "--silent-unit") {
-      silent_unit = std::stoi(value);
+      o.silent_unit = std::stoi(value);
     } else {
       std::fprintf(stderr, "unknown option %s\n", flag.c_str());
-      return 2;
+      std::exit(2);
     }
   }
+  return o;
+}
+
+// Logs the request and answers it (unless its unit is the silent one).
+void Answer(modbus_t* ctx, const uint8_t* query, int length, const Options& o) {
+  const int header = modbus_get_header_length(ctx);
+  const int unit = query[header - 1];
+  const int function = query[header];
+  const int start = (query[header + 1] << 8) | query[header + 2];
+  const int count = (query[header + 3] << 8) | query[header + 4];
+  if (o.log != nullptr) {
+    std::fprintf(o.log, "%d %d %d %d\n", unit, function, start, count);
+    std::fflush(o.log);
+  }
+  if (unit == o.silent_unit) return;
+  modbus_reply(ctx, query, length, o.map);
+}
+
+int ServeRtu(const char* device, int unit, int argc, char** argv) {
+  const Options o = ParseOptions(argc, argv);
+  modbus_t* ctx = modbus_new_rtu(device, 19200, 'N', 8, 1);
+  if (ctx == nullptr || modbus_set_slave(ctx, unit) != 0 || modbus_connect(ctx) != 0) {
+    std::fprintf(stderr, "open %s: %s\n", device, modbus_strerror(errno));
+    return 1;
+  }
+  uint8_t query[MODBUS_RTU_MAX_ADU_LENGTH];
+  while (true) {
+    const int rc = modbus_receive(ctx, query);
+    if (rc > 0) Answer(ctx, query, rc, o);
+    if (rc < 0 && errno != EMBBADCRC && errno != ETIMEDOUT) {
+      std::fprintf(stderr, "receive: %s\n", modbus_strerror(errno));
+      return 1;
+    }
+  }
+}
+
+int Serve(int port, int argc, char** argv) {
+  const Options o = ParseOptions(argc, argv);
   modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);
   const int listener = modbus_tcp_listen(ctx, 8);
   if (listener < 0) {
@@ -109,17 +157,7 @@ int Serve(int port, int argc, char** argv) {
         }
         continue;
       }
-      const int header = modbus_get_header_length(ctx);
-      const int unit = query[header - 1];
-      const int function = query[header];
-      const int start = (query[header + 1] << 8) | query[header + 2];
-      const int count = (query[header + 3] << 8) | query[header + 4];
-      if (log != nullptr) {
-        std::fprintf(log, "%d %d %d %d\n", unit, function, start, count);
-        std::fflush(log);
-      }
-      if (unit == silent_unit) continue;
-      modbus_reply(ctx, query, rc, map);
+      Answer(ctx, query, rc, o);
     }
   }
 }
@@ -158,6 +196,9 @@ int Read(int port, const std::string& table, int address, int count, int unit) {
 int main(int argc, char** argv) {
   if (argc >= 3 && std::strcmp(argv[1], "serve") == 0) {
     return Serve(std::atoi(argv[2]), argc - 3, argv + 3);
+  }
+  if (argc >= 4 && std::strcmp(argv[1], "serve-rtu") == 0) {
+    return ServeRtu(argv[2], std::atoi(argv[3]), argc - 4, argv + 4);
   }
   if (argc >= 6 && std::strcmp(argv[1], "read") == 0) {
     return Read(std::atoi(argv[2]), argv[3], std::atoi(argv[4]), std::atoi(argv[5]),

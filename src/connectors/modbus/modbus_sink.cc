@@ -97,10 +97,11 @@ class ModbusSink final : public Sink {
  private:
   std::optional<WriteCommand> Encode(size_t index, const Event& e, const Value& v) {
     const WriteSpec& spec = config_.writes[index];
-    std::optional<double> number = v.type == ValueType::kBool ? std::optional<double>(v.b ? 1 : 0)
-                                                              : v.AsNumber();
+    const std::optional<double> number = v.AsNumber();  // a bool is 0 or 1
     if (!number) {
-      BadValue(spec, "is not a number or bool (" + std::string(e.Text(v)).substr(0, 40) + ")");
+      const std::string text =
+          v.type == ValueType::kString ? std::string(e.Text(v).substr(0, 40)) : "null";
+      BadValue(spec, "is not a number or bool (" + text + ")");
       return std::nullopt;
     }
     WriteCommand c;
