@@ -109,8 +109,8 @@ class SerialSource final : public Source {
     backoff_ = config_.reopen_interval;
     if (was_open_) {
       if (reopens_ != nullptr) reopens_->Add();
-      spdlog::info("serial {}: reopened {} after {} failed attempts", ctx_.id, config_.port.path,
-                   failed_opens_);
+      spdlog::info("serial {}: reopened {}{}", ctx_.id, config_.port.path,
+                   failed_opens_ > 0 ? fmt::format(" after {} failed attempts", failed_opens_) : "");
     } else {
       spdlog::info("serial {}: opened {} at {} baud", ctx_.id, config_.port.path, config_.port.baud);
     }

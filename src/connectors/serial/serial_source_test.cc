@@ -164,7 +164,7 @@ TEST_F(SerialSourceTest, OverlongLineIsRejectedAndTheNextLineIsRead) {
   Pty pty;
   ASSERT_TRUE(pty.ok());
   PointLinkAt(pty.slave_path());
-  auto source = Start("format: kv\nmax_line: 16\n");
+  auto source = Start("format: kv\nmax_line: 16B\n");
   ASSERT_TRUE(source);
   pty.Write("a=1\n" + std::string(40, 'x') + "\nb=2\n");
   std::vector<Event> events = PollFor(*source, 2);
