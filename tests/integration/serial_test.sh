@@ -45,7 +45,7 @@ sources:
     baud: 115200
     format: kv
     line_ending: crlf
-    max_line: 64
+    max_line: 64B
     default_device: station-kv
     reopen_interval: 100ms
     reopen_max: 500ms
@@ -99,8 +99,12 @@ pass "kv, json and csv lines decoded"
 kill "$SOCAT_PID_kv"
 wait "$SOCAT_PID_kv" 2>/dev/null || true
 wait_for_text "$WORK/run.err" "serial kv_port: lost"
+[[ ! -e "$WORK/kvA" ]] || fail "socat left its link behind"
+sleep 0.5  # some reopen attempts fail while the device is absent
 start_pair kv
 wait_for_text "$WORK/run.err" "serial kv_port: reopened"
+grep -q "serial kv_port: reopened .* after [1-9][0-9]* failed attempts" "$WORK/run.err" \
+  || fail "no failed reopen attempts while the device was absent"
 send kv 'temp=30 after=1\r\n'
 wait_for_text "$WORK/out.jsonl" '"after":1'
 pass "device removed and recreated: reopened and read again"
