@@ -133,9 +133,9 @@ YAML
 [[ "$("$SERVER" read "$PORT" hr 10 1)" == 217 ]] || fail "setpoint register: $("$SERVER" read "$PORT" hr 10 1)"
 [[ "$("$SERVER" read "$PORT" hr 12 2 | tr '\n' ' ')" == "64497 9 " ]] || fail "uint32 little registers"
 [[ "$("$SERVER" read "$PORT" coil 5 1)" == 1 ]] || fail "pump coil not set"
-grep -qF 'modbus_writes{sink="sinks[0]",result="ok"} 3' "$WORK/write.err" \
+grep -qF 'modbus_writes{sink="modbus",result="ok"} 3' "$WORK/write.err" \
   || fail "writes not counted: $(grep modbus_writes "$WORK/write.err")"
-grep -qF 'dropped{sink="sinks[0]",reason="bad_value"} 1' "$WORK/write.err" || fail "out-of-range value not counted"
+grep -qF 'dropped{sink="modbus",reason="bad_value"} 1' "$WORK/write.err" || fail "out-of-range value not counted"
 pass "sink wrote a register, a 32-bit pair and a coil; an out-of-range value was refused"
 
 # The sink against a dead server: counted, and shutdown does not hang.
@@ -144,8 +144,8 @@ wait "$SERVER_PID" 2>/dev/null || true
 sed -i "s/unit_id: 1/unit_id: 1\n    timeout: 200ms\n    retries: 1\n    backoff: 50ms\n    drain_timeout: 1s/" "$WORK/write.yaml"
 "$EDGEFLOW" run "$WORK/write.yaml" --stats --log-format json --no-status >/dev/null 2>"$WORK/dead.err" \
   || fail "write pipeline with a dead server failed"
-grep -qF 'errors{sink="sinks[0]",reason="connection_refused"}' "$WORK/dead.err" || fail "refused not counted"
-grep -qF 'dropped{sink="sinks[0]",reason="write_failed"}' "$WORK/dead.err" || fail "failed writes not counted"
+grep -qF 'errors{sink="modbus",reason="connection_refused"}' "$WORK/dead.err" || fail "refused not counted"
+grep -qF 'dropped{sink="modbus",reason="write_failed"}' "$WORK/dead.err" || fail "failed writes not counted"
 pass "sink with a dead server: failures counted, clean exit"
 
 # Modbus RTU over a socat pseudo-terminal pair (libmodbus accepts a pty: no
