@@ -88,6 +88,7 @@ want=$'1 1 0 3\n1 3 0 6\n1 3 20 1\n1 4 0 2'
 [[ "$plan" == "$want" ]] || fail "requests of unit 1 were: $plan"
 polls=$(grep -c '^1 3 0 6$' "$WORK/requests.log")
 events=$(grep -c '"device":"plc-1"' "$WORK/out.jsonl")
+# A poll or two may still be on its way to the file.
 ((polls >= events && polls <= events + 2)) || fail "$polls polls for $events events"
 pass "coalesced into 4 requests per poll ($polls polls)"
 
@@ -109,8 +110,6 @@ stat() { grep -F "$1" "$WORK/run.err" | grep -oE '[0-9]+$' | tail -1; }
 (($(stat 'errors{source="plc",reason="connection_refused"}') >= 1)) || fail "refused reconnects not counted"
 (($(stat 'reconnects{source="plc"}') >= 1)) || fail "reconnect not counted"
 pass "failures counted per reason: $(grep -F 'errors{source="plc",reason=' "$WORK/run.err" | tr '\n' ' ')"
-
-# (A poll whose event is still on its way to the file may be counted too.)
 
 # The sink: a replayed command file writes a holding register (int16,
 # scale 0.1), a uint32 pair (little word order) and a coil.
