@@ -7,7 +7,10 @@
 #include "connectors/mqtt/mqtt_action.h"
 #include "connectors/mqtt/mqtt_sink.h"
 #include "connectors/mqtt/mqtt_source.h"
+#include "connectors/modbus/modbus_sink.h"
+#include "connectors/modbus/modbus_source.h"
 #include "connectors/replay/replay_source.h"
+#include "connectors/serial/serial_source.h"
 #include "connectors/sim/sim_source.h"
 
 // One include and one line per source or sink type.
@@ -17,6 +20,8 @@ namespace edgeflow {
 void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(SimSourceDef());
   registry.Add(ReplaySourceDef());
+  registry.Add(SerialSourceDef());
+  registry.Add(ModbusSourceDef());
   registry.Add(StdoutSinkDef());
   registry.Add(FileSinkDef());
   registry.Add(NullSinkDef());
@@ -24,6 +29,7 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(MqttSourceDef());
   registry.Add(MqttSinkDef());
   registry.AddAction(MqttActionDef());
+  registry.Add(ModbusSinkDef());
 }
 
 }  // namespace edgeflow

@@ -58,6 +58,7 @@ Status CsvDecoder::SetColumns(std::vector<std::string> names) {
   }
   std::string list;
   for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+  // Without a time column every record takes its receive time (missing_time: now).
   if (!has_time && options_.missing_time == MissingTimePolicy::kReject) {
     return InvalidData("no time column '" + options_.time_field + "' (columns: " + list + ")");
   }

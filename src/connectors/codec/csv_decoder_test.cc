@@ -86,6 +86,23 @@ TEST(CsvDecoderTest, ColumnsOptionAndDelimiter) {
   EXPECT_EQ(Get(batch[0], "v")->i, 42);
 }
 
+TEST(CsvDecoderTest, NoTimeColumnTakesTheReceiveTimeWhenMissingTimeIsNow) {
+  CsvDecoderOptions o;
+  o.missing_time = MissingTimePolicy::kReceiveTime;
+  o.default_device = "station";
+  CsvDecoder d(o);
+  ASSERT_TRUE(d.SetColumns({"temp", "hum"}).ok());
+  Batch batch;
+  ASSERT_TRUE(d.DecodeLine("21.5,40", kNow, batch).ok());
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch[0].time, kNow);
+  EXPECT_EQ(Get(batch[0], "hum")->d, 40);
+  // With the default policy a time column stays required.
+  CsvDecoderOptions strict;
+  strict.default_device = "station";
+  EXPECT_FALSE(CsvDecoder(strict).SetColumns({"temp", "hum"}).ok());
+}
+
 TEST(CsvDecoderTest, HeaderErrors) {
   CsvDecoder d({});
   EXPECT_TRUE(d.needs_header());
