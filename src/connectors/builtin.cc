@@ -3,6 +3,7 @@
 #include "connectors/basic/log_sink.h"
 #include "connectors/basic/null_sink.h"
 #include "connectors/basic/stdout_sink.h"
+#include "connectors/coap/coap_source.h"
 #include "connectors/file/file_sink.h"
 #include "connectors/replay/replay_source.h"
 #include "connectors/sim/sim_source.h"
@@ -14,6 +15,7 @@ namespace edgeflow {
 void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(SimSourceDef());
   registry.Add(ReplaySourceDef());
+  registry.Add(CoapSourceDef());
   registry.Add(StdoutSinkDef());
   registry.Add(FileSinkDef());
   registry.Add(NullSinkDef());
