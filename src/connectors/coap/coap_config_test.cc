@@ -95,7 +95,7 @@ TEST_F(CoapConfigTest, Errors) {
       {"resources: [telemetry/+]\ndevice: path[2]\n", "no segment 2"},
       {"device: 'path[x]'\n", "path[N]"},
       {"format: csv\n", "json"},
-      {"max_body: 0\n", "between"},
+      {"max_body: 0B\n", "between"},
       {"max_block_transfers: 0\n", "between"},
       {"psk_key: k\n", "needs psk_identity"},
       {"psk_identity: id\n", "needs psk_key"},

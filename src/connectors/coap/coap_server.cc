@@ -1,8 +1,8 @@
 #include "connectors/coap/coap_server.h"
 
 #include <netdb.h>
+#include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/select.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +30,8 @@ constexpr TimeMicros kExchangeLifetime = 247 * kMicrosPerSecond;
 constexpr size_t kMaxRememberedAnswers = 4096;
 // A Block1 transfer idle this long is abandoned (its slot may be reused).
 constexpr TimeMicros kBlockTransferTimeout = 60 * kMicrosPerSecond;
+// Sessions (one per peer address) kept after they went idle.
+constexpr unsigned kMaxIdleSessions = 1024;
 // Longest diagnostic payload: fits any datagram with the headers.
 constexpr size_t kMaxDiagnosticBytes = 160;
 
@@ -72,7 +74,8 @@ std::optional<uint32_t> UintOption(const coap_pdu_t* pdu, coap_option_num_t numb
 
 void InsertUintOption(coap_pdu_t* pdu, coap_option_num_t number, uint32_t value) {
   uint8_t buf[4];
-  coap_insert_option(pdu, number, coap_encode_var_safe(buf, sizeof buf, value), buf);
+  // libcoap inserts an option that comes out of order (Block1 may be there).
+  coap_add_option(pdu, number, coap_encode_var_safe(buf, sizeof buf, value), buf);
 }
 
 struct UriPathDeleter {
@@ -399,11 +402,26 @@ Status CoapServer::Start() {
   std::memcpy(&address.addr, found->ai_addr, found->ai_addrlen);
   ::freeaddrinfo(found);
 
+  // libcoap binds with SO_REUSEADDR, which lets two UDP servers share a
+  // port silently; a probe without it fails when the port is taken.
+  {
+    const int probe = ::socket(address.addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const bool taken = probe >= 0 && ::bind(probe, &address.addr.sa, address.size) != 0 &&
+                       errno == EADDRINUSE;
+    if (probe >= 0) ::close(probe);
+    if (taken) {
+      return Unavailable("coap " + id_ + ": cannot listen on " + config_.host + ":" + port +
+                         ": address already in use");
+    }
+  }
+
   State& s = *state_;
   s.context = coap_new_context(nullptr);
   if (s.context == nullptr) return Internal("coap " + id_ + ": cannot create a libcoap context");
   coap_set_app_data(s.context, state_.get());
   coap_context_set_block_mode(s.context, COAP_BLOCK_USE_LIBCOAP);
+  // Bounds the memory held for peers that went quiet.
+  coap_context_set_max_idle_sessions(s.context, kMaxIdleSessions);
 
   if (config_.dtls()) {
     s.psk.version = COAP_DTLS_SPSK_SETUP_VERSION;
@@ -441,16 +459,28 @@ Status CoapServer::Start() {
 }
 
 void CoapServer::Run() {
+  // libcoap (built with epoll) exposes one descriptor for all its sockets
+  // and timers: wait on it and on our wake-up descriptor, then let libcoap
+  // do whatever is due without blocking. Without epoll, poll in slices.
+  const int coap_fd = coap_context_get_coap_fd(state_->context);
   while (!stop_.load(std::memory_order_acquire)) {
-    fd_set readfds;
-    FD_ZERO(&readfds);
-    FD_SET(wake_fd_, &readfds);
-    const int rc = coap_io_process_with_fds(state_->context, 1000, wake_fd_ + 1, &readfds,
-                                            nullptr, nullptr);
-    if (rc < 0) {
-      spdlog::error("coap {}: I/O loop failed; no more requests are served", id_);
-      return;
+    if (coap_fd < 0) {
+      if (coap_io_process(state_->context, 100) < 0) break;
+      continue;
     }
+    coap_tick_t now;
+    coap_ticks(&now);
+    unsigned wait_ms = coap_io_prepare_epoll(state_->context, now);
+    if (wait_ms == 0 || wait_ms > 1000) wait_ms = 1000;
+    pollfd fds[2] = {{coap_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(wait_ms)) < 0 && errno != EINTR) {
+      spdlog::error("coap {}: poll: {}", id_, std::strerror(errno));
+      break;
+    }
+    if (coap_io_process(state_->context, COAP_IO_NO_WAIT) < 0) break;
+  }
+  if (!stop_.load(std::memory_order_acquire)) {
+    spdlog::error("coap {}: I/O loop failed; no more requests are served", id_);
   }
 }
 

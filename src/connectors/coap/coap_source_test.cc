@@ -327,7 +327,7 @@ TEST_F(CoapSourceTest, DeviceFromPathWinsOverPayload) {
 TEST_F(CoapSourceTest, OversizeBodyIs413WithSize1) {
   Start("max_body: 64B\n");
   const std::string big = R"({"device":"d1","pad":")" + std::string(100, 'x') + R"("})";
-  const Response r = Post(19, "telemetry", big, {kJson});
+  Response r = Post(19, "telemetry", big, {kJson});
   EXPECT_EQ(r.code, 413);
   EXPECT_EQ(DecodeUint(r.options[kSize1]), 64u);
   EXPECT_TRUE(Poll().empty());
@@ -384,7 +384,7 @@ TEST_F(CoapSourceTest, FullInboxIs503WithMaxAge) {
   // 1 byte: the inbox takes one message when empty, then refuses.
   Start("queue_bytes: 1B\nretry_after: 7s\n");
   EXPECT_EQ(Post(28, "telemetry", R"({"device":"d1","t":1})", {kJson}).code, 204);
-  const Response busy = Post(29, "telemetry", R"({"device":"d1","t":2})", {kJson});
+  Response busy = Post(29, "telemetry", R"({"device":"d1","t":2})", {kJson});
   EXPECT_EQ(busy.code, 503);
   EXPECT_EQ(DecodeUint(busy.options[kMaxAge]), 7u);
   EXPECT_EQ(Dropped("busy"), 1u);
