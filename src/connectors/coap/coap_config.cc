@@ -151,13 +151,15 @@ std::optional<CoapConfig> ParseCoapConfig(const ConfigNode& config) {
       device.Error(error);
     } else {
       c.device = std::move(*rule);
-      if (c.device.kind == DeviceRule::Kind::kPathSegment) {
-        for (const ResourcePattern& p : c.resources) {
-          if (c.device.segment >= p.segments.size()) {
-            device.Error("'" + p.text + "' has no segment " + std::to_string(c.device.segment),
-                         "segments are counted from 0: telemetry/+ has path[0] and path[1]");
-          }
-        }
+      // A resource without that segment leaves the device to the payload,
+      // but when none has it the index is surely a mistake.
+      const bool any = std::any_of(c.resources.begin(), c.resources.end(),
+                                   [&](const ResourcePattern& p) {
+                                     return c.device.segment < p.segments.size();
+                                   });
+      if (c.device.kind == DeviceRule::Kind::kPathSegment && !c.resources.empty() && !any) {
+        device.Error("no resource has a segment " + std::to_string(c.device.segment),
+                     "segments are counted from 0: telemetry/+ has path[0] and path[1]");
       }
     }
   }

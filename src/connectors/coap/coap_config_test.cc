@@ -65,6 +65,12 @@ TEST_F(CoapConfigTest, AllOptions) {
   EXPECT_EQ(c->psk_identity, "gw");
 }
 
+TEST_F(CoapConfigTest, DeviceSegmentNeedsOnlySomeResourceToHaveIt) {
+  std::optional<CoapConfig> c = Parse("resources: [telemetry, sensors/+]\ndevice: path[1]\n");
+  ASSERT_TRUE(c) << errors();
+  EXPECT_EQ(c->device.segment, 1u);
+}
+
 TEST_F(CoapConfigTest, PathIsAnAliasOfResources) {
   std::optional<CoapConfig> c = Parse("path: readings\n");
   ASSERT_TRUE(c) << errors();
@@ -92,7 +98,7 @@ TEST_F(CoapConfigTest, Errors) {
       {"resources: [a, path, 'x//y']\n", "empty segment"},
       {"resources: []\n", "at least one"},
       {"resources: a\npath: b\n", "either resources or path"},
-      {"resources: [telemetry/+]\ndevice: path[2]\n", "no segment 2"},
+      {"resources: [telemetry/+, a]\ndevice: path[2]\n", "no resource has a segment 2"},
       {"device: 'path[x]'\n", "path[N]"},
       {"format: csv\n", "json"},
       {"max_body: 0B\n", "between"},

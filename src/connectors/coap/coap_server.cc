@@ -314,6 +314,22 @@ struct CoapServer::State {
     transfers.erase(transfers.begin() + (transfer - transfers.data()));
   }
 
+  // Counts DTLS errors libcoap reports. (A wrong key is not among them: the
+  // server cannot decrypt the client's Finished and DTLS silently drops
+  // what it cannot decrypt, so the handshake just never completes.)
+  static int OnEvent(coap_session_t* session, const coap_event_t event) {
+    if (event != COAP_EVENT_DTLS_ERROR) return 0;
+    auto* state = static_cast<State*>(coap_get_app_data(coap_session_get_context(session)));
+    if (state->metrics.dtls_failures) state->metrics.dtls_failures->Add();
+    if (state->log_limit.Admit(*state->clock)) {
+      char peer[INET6_ADDRSTRLEN + 8] = {0};
+      coap_print_addr(coap_session_get_addr_remote(session), reinterpret_cast<unsigned char*>(peer),
+                      sizeof peer - 1);
+      spdlog::warn("coap {}: DTLS handshake with {} failed", state->id, peer);
+    }
+    return 0;
+  }
+
   // DTLS: accepts only the configured identity, with the configured key
   // (libcoap copies the key it is given).
   static const coap_bin_const_t* CheckPskIdentity(coap_bin_const_t* identity,
@@ -326,7 +342,7 @@ struct CoapServer::State {
         spdlog::warn("coap {}: DTLS client presented unknown PSK identity '{}'", state->id,
                      given.substr(0, 64));
       }
-      return nullptr;
+      return nullptr;  // counted by OnEvent as a DTLS error
     }
     return &state->psk_key;
   }
@@ -433,6 +449,7 @@ Status CoapServer::Start() {
     if (!coap_context_set_psk2(s.context, &s.psk)) {
       return Internal("coap " + id_ + ": cannot set up DTLS with the pre-shared key");
     }
+    coap_register_event_handler(s.context, State::OnEvent);
   }
   const coap_proto_t proto = config_.dtls() ? COAP_PROTO_DTLS : COAP_PROTO_UDP;
   if (coap_new_endpoint(s.context, &address, proto) == nullptr) {

@@ -46,6 +46,7 @@ CoapOutcome CoapTagOutcome(uint64_t tag);
 struct CoapServerMetrics {
   Counter* bytes_in = nullptr;                         // payload bytes received
   Counter* duplicates = nullptr;                       // retransmissions answered again
+  Counter* dtls_failures = nullptr;                    // DTLS: unknown identities, DTLS errors
   std::array<Counter*, kCoapOutcomeCount> requests{};  // by response code
   // dropped{reason} of the transport rejections (null where none).
   std::array<Counter*, kCoapOutcomeCount> dropped{};

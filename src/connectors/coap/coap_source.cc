@@ -119,6 +119,10 @@ class CoapSource final : public Source {
     m.bytes_in = registry->GetCounter("coap_bytes_in", labels, "CoAP payload bytes received");
     m.duplicates = registry->GetCounter(
         "coap_duplicates", labels, "CoAP retransmissions answered again and not ingested twice");
+    if (config_.dtls()) {
+      m.dtls_failures = registry->GetCounter("coap_dtls_failures", labels,
+                                             "DTLS handshakes refused (unknown PSK identity) or failed");
+    }
     for (int i = 0; i < kCoapOutcomeCount; ++i) {
       const auto outcome = static_cast<CoapOutcome>(i);
       m.requests[i] = registry->GetCounter(
