@@ -58,9 +58,9 @@ std::vector<ParamDef> CoapParamDefs() {
        "Same as `resources` (use one of them).", false},
       {"device", "path[N] | string", "",
        "Where the device comes from: `path[N]` is segment N (0-based) of the request path "
-       "(`path[1]` with `telemetry/+`), any other text is a fixed device for every reading. "
-       "Either wins over the payload's device field. Absent: the payload's `device_field` or "
-       "`default_device`.",
+       "(`path[1]` with `telemetry/+`; resources without segment N leave the device to the "
+       "payload), any other text is a fixed device for every reading. Either wins over the "
+       "payload's device field. Absent: the payload's `device_field` or `default_device`.",
        false},
       {"max_body", "size", "64KB",
        "Largest accepted body, also after a Block1 (block-wise) transfer; larger ones are "
@@ -68,7 +68,7 @@ std::vector<ParamDef> CoapParamDefs() {
        false},
       {"queue_bytes", "size", "4MB",
        "Bytes of received payloads waiting for the pipeline. When full, requests are answered "
-       "5.03 with Max-Age `retry_after` and counted as `inbox_full`.",
+       "5.03 with Max-Age `retry_after` and counted as `busy`.",
        false},
       {"retry_after", "duration", "1s", "Max-Age of a 5.03 answer (whole seconds).", false},
       {"max_block_transfers", "int", "16",
@@ -78,8 +78,8 @@ std::vector<ParamDef> CoapParamDefs() {
       {"psk_identity", "string", "",
        "DTLS: the identity clients must present with `psk_key`.", false},
       {"psk_key", "string", "",
-       "DTLS: the pre-shared key. When set the server speaks CoAP over DTLS (coaps://) only. "
-       "Certificate (PKI) DTLS is not supported.",
+       "DTLS: the pre-shared key (text). When set the server speaks CoAP over DTLS (coaps://) "
+       "only. Certificate (PKI) and raw public key DTLS are not supported.",
        false},
   };
   for (ParamDef& p : PayloadParamDefs(CoapPayloadFormats())) {
