@@ -141,16 +141,17 @@ struct CoapServer::State {
     coap_print_addr(coap_session_get_addr_remote(session),
                     reinterpret_cast<unsigned char*>(peer_text), sizeof peer_text - 1);
     const std::string peer(peer_text);
+    current_peer = peer;
     const AnswerKey key{peer, static_cast<uint16_t>(coap_pdu_get_mid(request))};
 
     ForgetOldAnswers(now);
     if (auto it = answers.find(key); it != answers.end()) {
       if (metrics.duplicates) metrics.duplicates->Add();
-      Respond(response, it->second.outcome, it->second.diagnostic, nullptr);
+      Respond(response, it->second.outcome, it->second.diagnostic);
       return;
     }
     Answer answer = Decide(peer, request, now);
-    Respond(response, answer.outcome, answer.diagnostic, request);
+    Respond(response, answer.outcome, answer.diagnostic);
     if (Counter* c = metrics.requests[static_cast<int>(answer.outcome)]) c->Add();
     answers.emplace(key, std::move(answer));
     remembered.push_back({key, now});
@@ -182,7 +183,7 @@ struct CoapServer::State {
     const PathMatch match = matcher.Match(path);
     if (!match.matched) {
       return Reject(CoapOutcome::kNotFound, path, is_write ? chunk : std::string_view(), now,
-                    "no resource " + std::string(path.substr(0, 100)));
+                    "no resource at /" + std::string(path.substr(0, 100)));
     }
     if (!is_write) {
       return Reject(CoapOutcome::kMethodNotAllowed, path, {}, now, "only POST and PUT");
@@ -288,8 +289,8 @@ struct CoapServer::State {
       if (Counter* c = metrics.dropped[static_cast<int>(outcome)]) c->Add();
     }
     if (log_limit.Admit(*clock)) {
-      spdlog::warn("coap {}: {} {} from a client: {}", id, CoapCodeText(outcome), path,
-                   diagnostic);
+      spdlog::warn("coap {}: answered {} to {} on '{}': {}", id, CoapCodeText(outcome),
+                   current_peer, path.substr(0, 100), diagnostic);
     }
     return {outcome, std::move(diagnostic)};
   }
@@ -347,9 +348,7 @@ struct CoapServer::State {
     return &state->psk_key;
   }
 
-  void Respond(coap_pdu_t* response, CoapOutcome outcome, const std::string& diagnostic,
-               const coap_pdu_t* request) {
-    (void)request;
+  void Respond(coap_pdu_t* response, CoapOutcome outcome, const std::string& diagnostic) {
     coap_pdu_set_code(response,
                       static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(CoapResponseCode(outcome))));
     if (outcome == CoapOutcome::kBusy) {
@@ -380,6 +379,7 @@ struct CoapServer::State {
   std::map<AnswerKey, Answer> answers;
   std::deque<Remembered> remembered;
   RateLimitedLog log_limit;
+  std::string current_peer;  // of the request being handled, for logs
 
   coap_context_t* context = nullptr;
   coap_dtls_spsk_t psk{};
