@@ -3,6 +3,7 @@
 #include "connectors/basic/log_sink.h"
 #include "connectors/basic/null_sink.h"
 #include "connectors/basic/stdout_sink.h"
+#include "connectors/coap/coap_source.h"
 #include "connectors/file/file_sink.h"
 #include "connectors/mqtt/mqtt_action.h"
 #include "connectors/mqtt/mqtt_sink.h"
@@ -22,6 +23,7 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(ReplaySourceDef());
   registry.Add(SerialSourceDef());
   registry.Add(ModbusSourceDef());
+  registry.Add(CoapSourceDef());
   registry.Add(StdoutSinkDef());
   registry.Add(FileSinkDef());
   registry.Add(NullSinkDef());
