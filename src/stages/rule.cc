@@ -74,6 +74,9 @@ class RuleStage final : public Stage {
   }
 
   void OnTick(TimeMicros, Emitter& out) override {
+    // Connect at the first tick (a running pipeline), not at build time:
+    // `edgeflow check` builds stages too.
+    StartActions();
     alerts_.Clear();
     CollectActionResults();
     if (!alerts_.empty()) out.Emit(alerts_);
@@ -88,15 +91,18 @@ class RuleStage final : public Stage {
 
  private:
   // Fires the rule's actions for the alert just appended to alerts_.
-  void FireActions(const Event& alert) {
-    if (!actions_started_) {
-      actions_started_ = true;
-      for (auto& spec : c_.actions) {
-        if (Status st = spec.action->Start(); !st.ok()) {
-          spdlog::error("rule '{}': cannot start the {} action: {}", c_.name, spec.type, st.ToString());
-        }
+  void StartActions() {
+    if (actions_started_) return;
+    actions_started_ = true;
+    for (auto& spec : c_.actions) {
+      if (Status st = spec.action->Start(); !st.ok()) {
+        spdlog::error("rule '{}': cannot start the {} action: {}", c_.name, spec.type, st.ToString());
       }
     }
+  }
+
+  void FireActions(const Event& alert) {
+    StartActions();
     const TimeMicros now = ctx_.clock->Monotonic();
     for (size_t i = 0; i < c_.actions.size(); ++i) {
       auto& spec = c_.actions[i];

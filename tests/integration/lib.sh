@@ -23,6 +23,13 @@ track() { _PIDS+=("$1"); }
 
 fail() {
   echo "FAIL: $*" >&2
+  # The logs of what ran, for the CI output.
+  local log
+  for log in "$WORK"/*.err; do
+    [[ -f "$log" ]] || continue
+    echo "--- tail of $log" >&2
+    tail -n 15 "$log" >&2
+  done
   exit 1
 }
 

@@ -203,6 +203,7 @@ run_edgeflow down "$WORK/down.yaml"
 wait_for_text "$WORK/down.err" "cannot connect to 127.0.0.1:$DOWN_PORT" 10
 kill -0 "$EF_PID" || fail "edgeflow exited because the broker was down"
 OLD_PID=$MOSQUITTO_PID
+OLD_PORT=$MQTT_PORT
 start_mosquitto "$DOWN_PORT" </dev/null
 wait_for_text "$WORK/down.err" "connected to 127.0.0.1:$DOWN_PORT" 10
 sleep 0.3
@@ -211,7 +212,59 @@ wait_for_lines "$WORK/down.jsonl" 1 10
 stop_edgeflow down
 kill "$MOSQUITTO_PID"; wait "$MOSQUITTO_PID" || true
 MOSQUITTO_PID=$OLD_PID
+MQTT_PORT=$OLD_PORT
 pass "a broker that is down at start-up is retried until it is up"
+
+# ------------------------------------------------------------ rule actions
+DEAD_PORT=$(free_port)
+cat >"$WORK/action.yaml" <<YAML
+sources:
+  - id: telemetry
+    type: mqtt
+    url: mqtt://127.0.0.1:$MQTT_PORT
+    topics: ["factory/+/telemetry"]
+    device: topic[1]
+stages:
+  - id: hot
+    from: input
+    rule:
+      when: "temperature_f > 200"
+      then:
+        - alert
+        - mqtt: { url: "mqtt://127.0.0.1:$MQTT_PORT", topic: "factory/\${device}/cmd",
+                  payload: "slow_down \${temperature_f}", min_interval: 1h }
+  - id: unreachable
+    from: input
+    rule:
+      when: "temperature_f > 200"
+      then:
+        - mqtt: { url: "mqtt://127.0.0.1:$DEAD_PORT", topic: "x/\${device}", expiry: 1s }
+sinks:
+  - type: file
+    from: [hot, unreachable]
+    path: $WORK/action.jsonl
+YAML
+run_edgeflow action "$WORK/action.yaml"
+wait_for_text "$WORK/action.err" "mqtt action of 'hot': connected" 10
+wait_connected action
+mosquitto_sub -p "$MQTT_PORT" -t 'factory/+/cmd' -v -C 1 -W 10 >"$WORK/cmd.txt" &
+SUB_PID=$!
+track "$SUB_PID"
+sleep 0.5
+pub -t factory/press-9/telemetry -m '{"temperature_f": 250}'
+pub -t factory/press-9/telemetry -m '{"temperature_f": 150}'
+pub -t factory/press-9/telemetry -m '{"temperature_f": 260}'
+wait "$SUB_PID" || fail "no command published by the rule action"
+grep -qx 'factory/press-9/cmd slow_down 250' "$WORK/cmd.txt" || fail "command text: $(cat "$WORK/cmd.txt")"
+wait_for_text "$WORK/action.jsonl" '"status":"rate_limited"' 10
+wait_for_text "$WORK/action.jsonl" 'no acknowledgement within the expiry' 10
+stop_edgeflow action
+[[ $(grep -c '"rule":"hot","state":"firing"' "$WORK/action.jsonl") == 2 ]] || fail "two alerts expected"
+grep -q '"action":"mqtt","status":"ok","target":"factory/press-9/cmd"' "$WORK/action.jsonl" || fail "ok outcome recorded"
+grep -q '"rule":"unreachable","action":"mqtt","status":"failed"' "$WORK/action.jsonl" || fail "failure recorded"
+grep -q '"rule":"unreachable","state":"firing"' "$WORK/action.jsonl" && fail "then: without alert must not emit the alert"
+[[ $(grep -c '^factory/' "$WORK/cmd.txt") == 1 ]] || fail "min_interval must hold back the second command"
+pass "rule actions: MQTT command published, rate limited, failures recorded as events"
 
 # -------------------------------------------------------------------- TLS
 TLS="$WORK/tls"
