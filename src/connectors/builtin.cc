@@ -8,6 +8,7 @@
 #include "connectors/mqtt/mqtt_action.h"
 #include "connectors/mqtt/mqtt_sink.h"
 #include "connectors/mqtt/mqtt_source.h"
+#include "connectors/modbus/modbus_action.h"
 #include "connectors/modbus/modbus_sink.h"
 #include "connectors/modbus/modbus_source.h"
 #include "connectors/replay/replay_source.h"
@@ -32,6 +33,7 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(MqttSinkDef());
   registry.AddAction(MqttActionDef());
   registry.Add(ModbusSinkDef());
+  registry.AddAction(ModbusActionDef());
 }
 
 }  // namespace edgeflow

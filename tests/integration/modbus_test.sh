@@ -139,6 +139,32 @@ grep -qF 'modbus_writes{sink="modbus",result="ok"} 3' "$WORK/write.err" \
 grep -qF 'dropped{sink="modbus",reason="bad_value"} 1' "$WORK/write.err" || fail "out-of-range value not counted"
 pass "sink wrote a register, a 32-bit pair and a coil; an out-of-range value was refused"
 
+# A rule action: an over-temperature reading stops the pump (coil 7) and
+# writes the temperature to holding register 30; outcomes become events.
+cat >"$WORK/hot.jsonl" <<'JSONL'
+{"device":"boiler","time":1700000000000,"temperature":95}
+{"device":"boiler","time":1700000001000,"temperature":60}
+JSONL
+cat >"$WORK/action.yaml" <<YAML
+sources:
+  - { type: replay, path: $WORK/hot.jsonl }
+stages:
+  - rule:
+      when: "temperature > 90"
+      then:
+        - modbus: { url: "tcp://127.0.0.1:$PORT", unit_id: 1, table: coil, address: 7, value: 1 }
+        - modbus: { url: "tcp://127.0.0.1:$PORT", unit_id: 1, address: 30, value: "\${temperature}" }
+sinks:
+  - { type: file, path: $WORK/action.jsonl }
+YAML
+"$EDGEFLOW" run "$WORK/action.yaml" --log-format json --no-status >/dev/null 2>"$WORK/action.err" \
+  || fail "action pipeline failed"
+[[ "$("$SERVER" read "$PORT" coil 7 1)" == 1 ]] || fail "the action did not set coil 7"
+[[ "$("$SERVER" read "$PORT" hr 30 1)" == 95 ]] || fail "the action did not write register 30"
+[[ $(grep -c '"action":"modbus","status":"ok"' "$WORK/action.jsonl") == 2 ]] \
+  || fail "action outcomes: $(cat "$WORK/action.jsonl")"
+pass "rule actions wrote a coil and a register and recorded their outcome"
+
 # The sink against a dead server: counted, and shutdown does not hang.
 kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
