@@ -4,6 +4,8 @@
 #include "connectors/basic/null_sink.h"
 #include "connectors/basic/stdout_sink.h"
 #include "connectors/file/file_sink.h"
+#include "connectors/http/http_source.h"
+#include "connectors/http/webhook_sink.h"
 #include "connectors/replay/replay_source.h"
 #include "connectors/sim/sim_source.h"
 
@@ -18,6 +20,8 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(FileSinkDef());
   registry.Add(NullSinkDef());
   registry.Add(LogSinkDef());
+  registry.Add(HttpSourceDef());
+  registry.Add(WebhookSinkDef());
 }
 
 }  // namespace edgeflow
