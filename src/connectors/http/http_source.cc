@@ -117,13 +117,19 @@ class HttpSource final : public Source {
           const RequestPlan plan = Plan(req, res);
           return plan.status == 0 ? 100 : plan.status;
         });
-    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    // A JSON body for the errors cpp-httplib answers by itself (e.g. 400 on
+    // a malformed request line); ours already have one.
+    const httplib::Server::HandlerWithResponse on_error = [](const httplib::Request&,
+                                                             httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       res.set_content(ErrorBody("http_" + std::to_string(res.status), "the request was refused"),
                       "application/json");
       return httplib::Server::HandlerResponse::Handled;
-    });
-    s.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+    };
+    s.set_error_handler(on_error);
+    // Runs for every answer just before it is written (a logger would run
+    // after, racing with a client that reads the counters).
+    s.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
       CountStatus(res.status);
     });
     const auto ingest = [this](const httplib::Request& req, httplib::Response& res,

@@ -104,7 +104,7 @@ TEST_F(HttpSourceTest, TheContentTypeSelectsTheFormat) {
                      "application/x-ndjson");
   ASSERT_TRUE(ndjson);
   EXPECT_EQ(ndjson->status, 200) << ndjson->body;
-  auto csv = Post("/ingest", "device,v\nc,3\nc,4\n", "text/csv");
+  auto csv = Post("/ingest", "time,device,v\n1700000000,c,3\n1700000001,c,4\n", "text/csv");
   ASSERT_TRUE(csv);
   EXPECT_EQ(csv->status, 200) << csv->body;
   auto senml = Post("/ingest", R"([{"bn":"s/","n":"v","v":5}])", "application/senml+json");
@@ -214,7 +214,7 @@ TEST_F(HttpSourceTest, TheDeviceComesFromThePath) {
   auto res = Post("/ingest/press-9", R"({"v":1,"device":"ignored"})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
-  auto csv = Post("/ingest/press-8", "v\n1\n2\n", "text/csv");
+  auto csv = Post("/ingest/press-8", "time,v\n1700000000,1\n1700000001,2\n", "text/csv");
   ASSERT_TRUE(csv);
   EXPECT_EQ(csv->status, 200) << csv->body;
   auto missing = Post("/ingest", R"({"v":1})", "application/json");

@@ -58,7 +58,6 @@ bool IsHeaderToken(std::string_view name) {
   return true;
 }
 
-void SleepFor(TimeMicros t) { std::this_thread::sleep_for(std::chrono::microseconds(t)); }
 
 class WebhookSink final : public Sink {
  public:
@@ -66,6 +65,7 @@ class WebhookSink final : public Sink {
       : c_(std::move(config)),
         ctx_(ctx),
         clock_(ctx.clock != nullptr ? ctx.clock : &SystemClock::Instance()),
+        timer_(&SystemClock::Instance()),
         queue_(c_.queue, c_.on_full),
         random_(std::random_device{}()) {
     MetricsRegistry* m = ctx_.counters.registry;
@@ -133,7 +133,7 @@ class WebhookSink final : public Sink {
     {
       // Under the lock, so a sender about to wait for a retry sees it.
       std::lock_guard<std::mutex> lock(wake_mu_);
-      drain_deadline_ = clock_->Monotonic() + c_.drain_timeout;
+      drain_deadline_ = timer_->Monotonic() + c_.drain_timeout;
       closing_ = true;
     }
     queue_.Close();
@@ -171,7 +171,7 @@ class WebhookSink final : public Sink {
         if (queue_.closed()) break;
         continue;
       }
-      if (closing_ && clock_->Monotonic() >= drain_deadline_) {
+      if (closing_ && timer_->Monotonic() >= drain_deadline_) {
         Lose(Loss::kShutdown, n);
         queue_.Done();
         continue;  // count the rest as they are popped
@@ -259,9 +259,9 @@ class WebhookSink final : public Sink {
   // False when the sink is closing and the drain deadline comes first.
   bool WaitBeforeRetry(TimeMicros delay) {
     std::unique_lock<std::mutex> lock(wake_mu_);
-    const TimeMicros start = clock_->Monotonic();
+    const TimeMicros start = timer_->Monotonic();
     while (true) {
-      const TimeMicros now = clock_->Monotonic();
+      const TimeMicros now = timer_->Monotonic();
       if (closing_ && now + std::max<TimeMicros>(0, delay - (now - start)) >= drain_deadline_) {
         return false;
       }
@@ -319,6 +319,9 @@ class WebhookSink final : public Sink {
   const WebhookConfig c_;
   const ComponentContext ctx_;
   const Clock* const clock_;
+  // Backoff waits and the drain deadline are real waits on sockets and
+  // condition variables: they always use the system clock, even in tests.
+  const Clock* const timer_;
   EncodedEventQueue queue_;
   std::unique_ptr<httplib::Client> client_;
   std::thread sender_;
