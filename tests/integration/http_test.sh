@@ -134,10 +134,10 @@ for want in 'dropped{source="ingest",reason="malformed_json"} 1' \
             'http_refused{source="ingest",reason="unknown_path"} 1' \
             'http_requests{source="ingest",status="200"} 8' \
             'http_requests{source="ingest",status="207"} 1'; do
-  grep -qF -- "$want" "$WORK/run.err" || fail "--stats lacks: $want"
+  grep -aqF -- "$want" "$WORK/run.err" || fail "--stats lacks: $want"
 done
 pass "--stats counts rejections and refusals by reason"
-grep -q '"msg":"rejected by' "$WORK/run.err" || fail "rejected records are not logged"
+grep -aq '"msg":"rejected by' "$WORK/run.err" || fail "rejected records are not logged"
 
 # --- 2. webhook sink: retries until delivered, exactly once --------------------
 
@@ -213,6 +213,7 @@ check_delivered "$WORK/hook1.lines" 30 || fail "webhook after 500s: not exactly 
 grep -qF 'webhook_requests{sink="webhook",status="500"} 3' "$WORK/hook1.err" ||
   fail "the three 500 answers are not counted"
 grep -q 'webhook_retries{sink="webhook"} [1-9]' "$WORK/hook1.err" || fail "no retries counted"
+grep -qF 'webhook_delivered{sink="webhook"} 30' "$WORK/hook1.err" || fail "deliveries not counted"
 pass "webhook: 30 events delivered exactly once after three 500 answers"
 
 # --- 3. webhook sink: the receiver is down at start-up ---------------------------
@@ -231,6 +232,7 @@ wait "$SENDER_PID" || rc=$?
 check_delivered "$WORK/hook2.lines" 30 || fail "late receiver: not every event delivered once"
 grep -q 'webhook_requests{sink="webhook",status="connection_error"} [1-9]' "$WORK/hook2.err" ||
   fail "refused connections are not counted"
+grep -qF 'webhook_delivered{sink="webhook"} 30' "$WORK/hook2.err" || fail "late deliveries not counted"
 pass "webhook: a receiver down at start-up gets everything once it is up"
 
 echo "http integration tests passed"

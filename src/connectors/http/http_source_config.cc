@@ -61,7 +61,12 @@ std::vector<ParamDef> HttpSourceParamDefs() {
       {"token_env", "string", "", "Environment variable holding the bearer token (read at start).",
        false},
   };
-  for (ParamDef& p : PayloadParamDefs(HttpSourceFormats())) defs.push_back(std::move(p));
+  for (ParamDef& p : PayloadParamDefs(HttpSourceFormats())) {
+    // Only the `number` and `raw` formats use these, and this source has
+    // neither: leaving them out makes them unknown keys, not silent no-ops.
+    if (p.name == "value_field" || p.name == "raw_encoding") continue;
+    defs.push_back(std::move(p));
+  }
   return defs;
 }
 

@@ -327,6 +327,7 @@ TEST(HttpSourceOptionsTest, ReportsBadOptions) {
       {"token: \"\"", "token: must not be empty"},
       {"format: number", "format"},
       {"lisen: 127.0.0.1:1", "did you mean 'listen'"},
+      {"value_field: v", "unknown key 'value_field'"},  // no number/raw format here
   };
   for (const auto& [yaml, want] : cases) {
     TestHarness h;

@@ -75,6 +75,9 @@ class WebhookSink final : public Sink {
     retries_ = m != nullptr ? m->GetCounter("webhook_retries", ctx_.counters.labels,
                                             "requests retried after a failure")
                             : &unregistered_;
+    delivered_ = m != nullptr ? m->GetCounter("webhook_delivered", ctx_.counters.labels,
+                                              "events delivered (answered 2xx)")
+                              : &unregistered_;
     queued_ = m != nullptr ? m->GetGauge("webhook_queue", ctx_.counters.labels,
                                          "events waiting to be sent")
                            : nullptr;
@@ -229,7 +232,7 @@ class WebhookSink final : public Sink {
       }
       if (delivery == Delivery::kDelivered) {
         peer_failing_ = false;
-        if (ctx_.counters.out != nullptr) ctx_.counters.out->Add(n);
+        delivered_->Add(n);
         return;
       }
       peer_failing_ = true;
@@ -344,6 +347,7 @@ class WebhookSink final : public Sink {
   Counter unregistered_;
   std::array<Counter*, static_cast<size_t>(Loss::kCount)> lost_{};
   Counter* retries_ = nullptr;
+  Counter* delivered_ = nullptr;
   Gauge* queued_ = nullptr;
 };
 

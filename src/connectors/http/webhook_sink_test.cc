@@ -249,7 +249,7 @@ TEST(WebhookSinkTest, RetriesServerErrorsAndDeliversEveryEventOnce) {
   EXPECT_EQ(receiver.requests(), 3 + 3);  // three failures, then three batches of <= 4
   EXPECT_EQ(h.metrics().CounterValue("webhook_retries", "sink=\"webhook\""), 3u);
   EXPECT_EQ(h.metrics().CounterValue("webhook_requests", "sink=\"webhook\",status=\"500\""), 3u);
-  EXPECT_EQ(h.metrics().CounterValue("out", "sink=\"webhook\""), 10u);
+  EXPECT_EQ(h.metrics().CounterValue("webhook_delivered", "sink=\"webhook\""), 10u);
   EXPECT_EQ(receiver.headers().front(), "yes");
   EXPECT_TRUE(h.dead_letters().rejections.empty());
 }
