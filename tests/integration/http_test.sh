@@ -94,6 +94,8 @@ answer_has '"line":2'
 expect_status 413 "$(post application/json "{\"device\":\"big\",\"pad\":\"$(head -c 3000 /dev/zero | tr '\0' x)\"}")" "oversized body"
 answer_has '"error":"too_large"'
 answer_has 'max_body (2048 bytes)'
+# With Expect: 100-continue the refusal comes before the body is sent.
+expect_status 413 "$(post application/json "{\"pad\":\"$(head -c 5000 /dev/zero | tr '\0' x)\"}" /ingest -H 'Expect: 100-continue')" "oversized body, Expect: 100-continue"
 expect_status 415 "$(post application/xml '<temp>1</temp>')" "wrong content type"
 answer_has 'application/json'
 answer_has 'application/senml+json'
@@ -128,7 +130,8 @@ for want in 'dropped{source="ingest",reason="malformed_json"} 1' \
             'dropped{source="ingest",reason="bad_time"} 1' \
             'dropped{source="ingest",reason="invalid_utf8"} 1' \
             'dropped{source="ingest",reason="malformed_csv"} 1' \
-            'http_refused{source="ingest",reason="too_large"} 1' \
+            'http_refused{source="ingest",reason="too_large"} 2' \
+            'http_requests{source="ingest",status="413"} 2' \
             'http_refused{source="ingest",reason="unsupported_content_type"} 1' \
             'http_refused{source="ingest",reason="unauthorized"} 2' \
             'http_refused{source="ingest",reason="unknown_path"} 1' \

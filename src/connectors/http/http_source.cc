@@ -110,7 +110,9 @@ class HttpSource final : public Source {
     s.set_payload_max_length(config_.max_body);
     s.set_read_timeout(5, 0);
     s.set_write_timeout(5, 0);
-    s.set_keep_alive_timeout(5);
+    // cpp-httplib's Stop waits for idle keep-alive connections to time out:
+    // keep that short so shutdown stays quick.
+    s.set_keep_alive_timeout(2);
     s.set_expect_100_continue_handler(
         [this](const httplib::Request& req, httplib::Response& res) {
           // Refuse before the client sends the body (curl asks for large ones).

@@ -274,8 +274,10 @@ class WebhookSink final : public Sink {
   }
 
   void Fail(Loss loss, const std::vector<std::string>& events, size_t n, const std::string& what) {
-    spdlog::error("webhook '{}': POST {} of {} events failed for good ({}): {}", ctx_.id, c_.url, n,
-                  kLossNames[static_cast<size_t>(loss)], what);
+    if (fail_log_.Admit(*clock_)) {
+      spdlog::error("webhook '{}': POST {} of {} events failed for good ({}): {}", ctx_.id, c_.url,
+                    n, kLossNames[static_cast<size_t>(loss)], what);
+    }
     std::lock_guard<std::mutex> lock(failed_mu_);
     for (size_t i = 0; i < n; ++i) {
       if (failed_.size() >= kMaxFailedPending) {
@@ -343,7 +345,8 @@ class WebhookSink final : public Sink {
   std::deque<std::pair<Loss, std::string>> failed_;
 
   std::mt19937_64 random_;  // sender thread only
-  RateLimitedLog log_;
+  RateLimitedLog log_;       // retries and overflows
+  RateLimitedLog fail_log_;  // batches given up
   Counter unregistered_;
   std::array<Counter*, static_cast<size_t>(Loss::kCount)> lost_{};
   Counter* retries_ = nullptr;
