@@ -166,7 +166,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def log_message(self, *args):
         pass
-http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+if len(sys.argv) > 4:  # CERT.pem KEY.pem: serve HTTPS
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[4], sys.argv[5])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
 PYEOF
 
 # check_delivered FILE N: FILE holds N distinct events (device, time), once each.
@@ -183,7 +189,7 @@ assert len(set(keys)) == len(keys), "duplicates"
 PYEOF
 }
 
-webhook_pipeline() {  # FILE PORT DRAIN_TIMEOUT
+webhook_pipeline() {  # FILE PORT DRAIN_TIMEOUT [SCHEME] [EXTRA OPTION LINE]
   cat >"$1" <<EOF
 node: webhook-test
 sources:
@@ -196,8 +202,9 @@ sources:
       temp: { constant: 20 }
 sinks:
   - type: webhook
-    url: http://127.0.0.1:$2/hook
+    url: ${4:-http}://127.0.0.1:$2/hook
     batch: 7
+    ${5:-}
     retries: 20
     backoff_min: 50ms
     backoff_max: 300ms
@@ -237,5 +244,30 @@ grep -q 'webhook_requests{sink="webhook",status="connection_error"} [1-9]' "$WOR
   fail "refused connections are not counted"
 grep -qF 'webhook_delivered{sink="webhook"} 30' "$WORK/hook2.err" || fail "late deliveries not counted"
 pass "webhook: a receiver down at start-up gets everything once it is up"
+
+# --- 4. webhook sink over HTTPS ---------------------------------------------------
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null ||
+  fail "openssl cannot make a test certificate"
+HOOK_PORT="$(free_port)"
+"$PY" "$WORK/receiver.py" "$HOOK_PORT" "$WORK/hook3.lines" 0 "$WORK/cert.pem" "$WORK/key.pem" &
+track $!
+wait_for_port "$HOOK_PORT"
+webhook_pipeline "$WORK/hook3.yaml" "$HOOK_PORT" 20s https "ca_file: $WORK/cert.pem"
+"$BIN" run "$WORK/hook3.yaml" --stats --log-format json >/dev/null 2>"$WORK/hook3.err" ||
+  fail "https webhook pipeline failed: $(tail -5 "$WORK/hook3.err")"
+check_delivered "$WORK/hook3.lines" 30 || fail "https: not every event delivered once"
+pass "webhook over https with ca_file"
+# Without ca_file the self-signed certificate cannot be verified: a
+# permanent failure, not retried, every event dead-lettered and counted.
+webhook_pipeline "$WORK/hook4.yaml" "$HOOK_PORT" 20s https
+"$BIN" run "$WORK/hook4.yaml" --stats --log-format json >/dev/null 2>"$WORK/hook4.err" ||
+  fail "https webhook pipeline (unverifiable) failed: $(tail -5 "$WORK/hook4.err")"
+grep -qF 'dropped{sink="webhook",reason="rejected"} 30' "$WORK/hook4.err" ||
+  fail "unverifiable certificate: events not counted as rejected"
+grep -q 'failed for good (rejected): SSLServerVerification' "$WORK/hook4.err" ||
+  fail "the certificate failure is not logged"
+pass "webhook over https: an unverifiable certificate is a counted permanent failure"
 
 echo "http integration tests passed"

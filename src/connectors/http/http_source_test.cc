@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "pipeline/test_harness.h"
@@ -280,6 +282,41 @@ TEST_F(HttpSourceTest, CountsRequestsByStatusAndBytesIn) {
   EXPECT_EQ(h_.metrics().CounterValue("http_requests", "source=\"http\",status=\"200\""), 2u);
   EXPECT_EQ(h_.metrics().CounterValue("http_requests", "source=\"http\",status=\"400\""), 1u);
   EXPECT_EQ(h_.metrics().CounterValue("http_bytes_in", "source=\"http\""), 2 * body.size() + 4);
+}
+
+TEST_F(HttpSourceTest, ConcurrentClientsLoseNothing) {
+  Start(", threads: 3");
+  constexpr int kClients = 4;
+  constexpr int kPosts = 25;
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  std::atomic<int> finished{0};
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      httplib::Client client("127.0.0.1", port_);
+      const std::string device = "\"device\":\"c" + std::to_string(c) + "\"";
+      for (int i = 0; i < kPosts; ++i) {
+        const std::string body = "[{" + device + ",\"i\":" + std::to_string(i) + "},{" + device +
+                                 ",\"i\":" + std::to_string(i) + ".5}]";
+        auto res = client.Post("/ingest", body, "application/json");
+        if (res && res->status == 200) ++ok;
+      }
+      ++finished;
+    });
+  }
+  // Poll while the clients post, as the executor would.
+  Batch events;
+  while (finished.load() < kClients) {
+    Batch part;
+    source_->Poll(part, 7);
+    for (const Event& e : part) events.Append(e);
+    std::this_thread::yield();
+  }
+  for (std::thread& t : clients) t.join();
+  Batch rest = PollAll();
+  for (const Event& e : rest) events.Append(e);
+  EXPECT_EQ(ok.load(), kClients * kPosts);
+  EXPECT_EQ(events.size(), static_cast<size_t>(2 * kClients * kPosts));
 }
 
 TEST(HttpSourceStartTest, FailsWhenThePortIsInUse) {
