@@ -11,6 +11,8 @@
 #include "connectors/modbus/modbus_action.h"
 #include "connectors/modbus/modbus_sink.h"
 #include "connectors/modbus/modbus_source.h"
+#include "connectors/http/http_source.h"
+#include "connectors/http/webhook_sink.h"
 #include "connectors/replay/replay_source.h"
 #include "connectors/serial/serial_source.h"
 #include "connectors/sim/sim_source.h"
@@ -34,6 +36,8 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.AddAction(MqttActionDef());
   registry.Add(ModbusSinkDef());
   registry.AddAction(ModbusActionDef());
+  registry.Add(HttpSourceDef());
+  registry.Add(WebhookSinkDef());
 }
 
 }  // namespace edgeflow
