@@ -1,9 +1,9 @@
 // MQTT benchmark driver (bench/run_mqtt_bench runs it; see bench/RESULTS.md).
 //
-//   mqtt_bench publish PORT DEVICES RATE SECONDS [ALERT_EVERY]
+//   mqtt_bench publish PORT DEVICES RATE SECONDS [ALERT_EVERY] [QOS]
 //       The factory workload: DEVICES devices, RATE messages/s in total, one
 //       JSON message per device per tick on factory/<device>/telemetry
-//       (QoS 0). Every ALERT_EVERY-th message is hot enough to trip the
+//       (QoS 0, or QOS). Every ALERT_EVERY-th message is hot enough to trip the
 //       pipeline's alert rule and carries its send time (`sent_us`); the
 //       driver subscribes to factory/+/alert and reports the publish->alert
 //       latency percentiles. RATE 0 publishes as fast as possible.
@@ -53,12 +53,15 @@ mqtt::ClientOptions Options(int port, const std::string& id) {
   return o;
 }
 
-int Publish(int port, int devices, double rate, double seconds, int alert_every) {
+int Publish(int port, int devices, double rate, double seconds, int alert_every, uint8_t qos) {
   std::mutex mu;
   std::vector<double> latencies_ms;
   mqtt::ClientOptions sub_options = Options(port, "bench-alerts");
   sub_options.subscriptions = {{"factory/+/alert", 0}};
   sub_options.read_batch_delay = 0;
+  // This subscriber stands for the consumer of the alerts: it acknowledges
+  // at once so the broker's Nagle delay does not count as edgeflow's latency.
+  sub_options.quick_ack = true;
   mqtt::Client alerts(
       sub_options,
       [&](const mqtt::PublishPacket& m, uint64_t) {
@@ -108,7 +111,7 @@ int Publish(int port, int devices, double rate, double seconds, int alert_every)
                                 temperature_f, 0.3 + (rng % 100) / 1000.0, 101.0 + (rng % 50) / 100.0,
                                 12.0 + (rng % 20) / 100.0, static_cast<long long>(WallMicros()));
     payload.assign(buf, static_cast<size_t>(n));
-    pub.Publish(topic, payload, 0, false, mqtt::QueueFullPolicy::kBlock);
+    pub.Publish(topic, payload, qos, false, mqtt::QueueFullPolicy::kBlock);
     ++sent;
   }
   pub.WaitUntilDelivered(30 * edgeflow::kMicrosPerSecond);
@@ -194,7 +197,7 @@ int CountLibmosquitto(int port, uint64_t count) {
 int main(int argc, char** argv) {
   if (argc < 4) {
     std::fprintf(stderr,
-                 "usage: mqtt_bench publish PORT DEVICES RATE SECONDS [ALERT_EVERY]\n"
+                 "usage: mqtt_bench publish PORT DEVICES RATE SECONDS [ALERT_EVERY] [QOS]\n"
                  "       mqtt_bench count-ours|count-libmosquitto PORT COUNT\n");
     return 2;
   }
@@ -202,7 +205,8 @@ int main(int argc, char** argv) {
   const int port = std::atoi(argv[2]);
   if (mode == "publish" && argc >= 6) {
     return Publish(port, std::atoi(argv[3]), std::atof(argv[4]), std::atof(argv[5]),
-                   argc > 6 ? std::atoi(argv[6]) : 1000);
+                   argc > 6 ? std::atoi(argv[6]) : 1000,
+                   static_cast<uint8_t>(argc > 7 ? std::atoi(argv[7]) : 0));
   }
   if (mode == "count-ours") return CountOurs(port, std::strtoull(argv[3], nullptr, 10));
   if (mode == "count-libmosquitto") return CountLibmosquitto(port, std::strtoull(argv[3], nullptr, 10));

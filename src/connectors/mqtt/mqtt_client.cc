@@ -208,7 +208,8 @@ void Client::Run() {
 
 bool Client::ConnectOnce() {
   const std::string where = options_.host + ":" + std::to_string(options_.port);
-  auto opened = Connection::Open(options_.host, options_.port, options_.tls, options_.connect_timeout);
+  auto opened = Connection::Open(options_.host, options_.port, options_.tls,
+                                 options_.connect_timeout, options_.quick_ack);
   if (!opened.ok()) {
     // The first failure is a warning; repeats while the broker stays down are
     // logged at most once per backoff period anyway.

@@ -45,6 +45,7 @@ struct ClientOptions {
   std::string host = "127.0.0.1";
   int port = 1883;
   TlsOptions tls;
+  bool quick_ack = false;  // see Connection::Open
   ConnectOptions connect;
   std::vector<Subscription> subscriptions;
   TimeMicros connect_timeout = 10 * kMicrosPerSecond;

@@ -45,6 +45,12 @@ std::vector<ParamDef> ConnectionParamDefs() {
        "`cert_file` and `key_file` (client certificate for mutual TLS), `verify_hostname` "
        "(default true), `server_name` (name to verify and send as SNI; default: the url's host).",
        false},
+      {"quick_ack", "bool", "false",
+       "Acknowledge every read at once (TCP_QUICKACK). Turn on for low-rate, latency-critical "
+       "subscriptions to a broker that sends with Nagle's algorithm (mosquitto without "
+       "`set_tcp_nodelay true`), where each message can otherwise wait up to 40 ms; it costs "
+       "one ACK packet per read.",
+       false},
       {"connect_timeout", "duration", "10s", "Time allowed for TCP connect, TLS handshake and CONNACK.",
        false},
       {"backoff_min", "duration", "100ms", "First reconnection delay.", false},
@@ -179,6 +185,7 @@ ClientOptions ParseConnectionOptions(const ConfigNode& config, const std::string
     }
   }
 
+  o.quick_ack = config["quick_ack"].Bool(false);
   o.connect_timeout = config["connect_timeout"].Duration(o.connect_timeout);
   o.backoff_min = config["backoff_min"].Duration(o.backoff_min);
   o.backoff_max = config["backoff_max"].Duration(o.backoff_max);

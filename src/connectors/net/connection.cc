@@ -89,19 +89,19 @@ IoResult FromErrno(const char* what) {
 
 class PlainConnection final : public Connection {
  public:
-  explicit PlainConnection(int fd) : fd_(fd) {}
+  PlainConnection(int fd, bool quick_ack) : fd_(fd), quick_ack_(quick_ack) {}
   ~PlainConnection() override { ::close(fd_); }
   int fd() const override { return fd_; }
 
   IoResult Read(char* buffer, size_t size) override {
     const ssize_t n = ::recv(fd_, buffer, size, 0);
     if (n > 0) {
-      // Acknowledge at once: a peer that sends with Nagle's algorithm (a
-      // broker without TCP_NODELAY) otherwise waits for our delayed ACK, up
-      // to 40 ms, before its next small message. Linux clears the flag
-      // after use, so it is set after every read.
-      const int one = 1;
-      ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+      if (quick_ack_) {
+        // 2 (an even value) sends the pending ACK now and stays in delayed-
+        // ACK mode: one ACK per read, not one per incoming segment (Linux).
+        const int flush_ack = 2;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &flush_ack, sizeof flush_ack);
+      }
       return IoResult::Ok(static_cast<size_t>(n));
     }
     if (n == 0) return IoResult::Closed();
@@ -116,6 +116,7 @@ class PlainConnection final : public Connection {
 
  private:
   int fd_;
+  bool quick_ack_;
 };
 
 class TlsConnection final : public Connection {
@@ -237,10 +238,13 @@ Result<std::unique_ptr<Connection>> OpenTls(int fd, const std::string& host, con
 }  // namespace
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& host, int port,
-                                                     const TlsOptions& tls, TimeMicros timeout) {
+                                                     const TlsOptions& tls, TimeMicros timeout,
+                                                     bool quick_ack) {
   const TimeMicros deadline = SystemClock::Instance().Monotonic() + timeout;
   EF_ASSIGN_OR_RETURN(int fd, ConnectTcp(host, port, deadline));
-  if (!tls.enabled) return std::unique_ptr<Connection>(std::make_unique<PlainConnection>(fd));
+  if (!tls.enabled) {
+    return std::unique_ptr<Connection>(std::make_unique<PlainConnection>(fd, quick_ack));
+  }
   return OpenTls(fd, host, tls, deadline);
 }
 

@@ -43,8 +43,13 @@ class Connection {
  public:
   virtual ~Connection() = default;
 
+  // `quick_ack` (plain TCP): acknowledge every read at once (TCP_QUICKACK).
+  // A peer that sends small messages with Nagle's algorithm (a broker
+  // without TCP_NODELAY) otherwise waits up to 40 ms for our delayed ACK
+  // before its next one; the price is one ACK packet per read.
   static Result<std::unique_ptr<Connection>> Open(const std::string& host, int port,
-                                                  const TlsOptions& tls, TimeMicros timeout);
+                                                  const TlsOptions& tls, TimeMicros timeout,
+                                                  bool quick_ack = false);
 
   virtual int fd() const = 0;
   virtual IoResult Read(char* buffer, size_t size) = 0;
