@@ -12,6 +12,7 @@
 #include "connectors/modbus/modbus_sink.h"
 #include "connectors/modbus/modbus_source.h"
 #include "connectors/http/http_source.h"
+#include "connectors/http/webhook_action.h"
 #include "connectors/http/webhook_sink.h"
 #include "connectors/replay/replay_source.h"
 #include "connectors/serial/serial_source.h"
@@ -38,6 +39,7 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.AddAction(ModbusActionDef());
   registry.Add(HttpSourceDef());
   registry.Add(WebhookSinkDef());
+  registry.AddAction(WebhookActionDef());
 }
 
 }  // namespace edgeflow

@@ -226,6 +226,50 @@ grep -q 'webhook_retries{sink="webhook"} [1-9]' "$WORK/hook1.err" || fail "no re
 grep -qF 'webhook_delivered{sink="webhook"} 30' "$WORK/hook1.err" || fail "deliveries not counted"
 pass "webhook: 30 events delivered exactly once after three 500 answers"
 
+# --- rule action: a webhook call per alert, retried after a 500 ---------------
+HOOK_PORT="$(free_port)"
+"$PY" "$WORK/receiver.py" "$HOOK_PORT" "$WORK/action.lines" 1 &
+track $!
+wait_for_port "$HOOK_PORT"
+DEAD_HOOK="$(free_port)"
+cat >"$WORK/action.yaml" <<EOF
+sources:
+  - type: sim
+    devices: 2
+    count: 3
+    pace: max
+    start: "2024-01-01T00:00:00Z"
+    fields:
+      temp: { constant: 95 }
+stages:
+  - id: hot
+    from: input
+    rule:
+      when: "temp > 90"
+      then:
+        - webhook: { url: "http://127.0.0.1:$HOOK_PORT/alerts", backoff_min: 50ms,
+                     body: '{"device":"\${device}","temp":\${temp}}' }
+  - id: unreachable
+    from: input
+    rule:
+      when: "temp > 90"
+      then:
+        - webhook: { url: "http://127.0.0.1:$DEAD_HOOK/x", retries: 1, backoff_min: 50ms, timeout: 1s }
+sinks:
+  - type: file
+    from: [hot, unreachable]
+    path: $WORK/action.jsonl
+EOF
+"$BIN" run "$WORK/action.yaml" --log-format json >/dev/null 2>"$WORK/action.err" ||
+  fail "action pipeline failed: $(tail -5 "$WORK/action.err")"
+[[ $(wc -l <"$WORK/action.lines") == 2 ]] || fail "want one call per device: $(cat "$WORK/action.lines")"
+grep -q '"device":"device-0000","temp":95' "$WORK/action.lines" || fail "body template"
+[[ $(grep -c '"rule":"hot","action":"webhook","status":"ok"' "$WORK/action.jsonl") == 2 ]] ||
+  fail "ok outcomes: $(cat "$WORK/action.jsonl")"
+[[ $(grep -c '"rule":"unreachable","action":"webhook","status":"failed"' "$WORK/action.jsonl") == 2 ]] ||
+  fail "failed outcomes: $(cat "$WORK/action.jsonl")"
+pass "rule action: webhook called once per alert (after a 500), failures recorded"
+
 # --- 3. webhook sink: the receiver is down at start-up ---------------------------
 
 HOOK_PORT="$(free_port)"
