@@ -83,16 +83,21 @@ wait_for_text() {
 # from stdin (give </dev/null for none); sets MQTT_PORT and MOSQUITTO_PID. Persistence lives in $WORK/mosquitto-$MQTT_PORT.
 start_mosquitto() {
   MQTT_PORT="${1:-$(free_port)}"
-  local dir="$WORK/mosquitto-$MQTT_PORT"
+  local dir="$WORK/mosquitto-$MQTT_PORT" extra
   mkdir -p "$dir"
+  extra="$(cat)"
   {
     echo "listener $MQTT_PORT 127.0.0.1"
-    echo "allow_anonymous true"
+    # Anonymous unless the extra lines decide.
+    grep -q '^allow_anonymous' <<<"$extra" || echo "allow_anonymous true"
     echo "user $(id -un)"  # as root mosquitto would switch to user mosquitto
     echo "persistence true"
     echo "persistence_location $dir/"
+    # Keep every queued QoS 1/2 message for an offline client (the default,
+    # 1000, makes the broker drop the rest: not what these tests measure).
+    echo "max_queued_messages 0"
     echo "log_dest file $dir/mosquitto.log"
-    cat
+    echo "$extra"
   } >"$dir/mosquitto.conf"
   /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr.log" 2>&1 &
   MOSQUITTO_PID=$!

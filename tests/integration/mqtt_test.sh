@@ -104,6 +104,55 @@ grep -q '^out/press-1 {"time":.*"temperature_f":150.5' "$WORK/out.txt" || fail "
 [[ $(counter formats 'mqtt_messages_too_large{source="telemetry"}') == 1 ]] || fail "oversized message counted"
 pass "formats, topic mapping, sink topics, bad input counted per reason"
 
+# ------------------------------------------------------ QoS 2, credentials
+AUTH_PORT=$(free_port)
+printf 'node-1:s3cret\n' >"$WORK/passwd"
+mosquitto_passwd -U "$WORK/passwd" >/dev/null 2>&1 || fail "mosquitto_passwd"
+OLD_PID=$MOSQUITTO_PID
+OLD_PORT=$MQTT_PORT
+start_mosquitto "$AUTH_PORT" <<CONF
+allow_anonymous false
+password_file $WORK/passwd
+CONF
+printf 's3cret\n' >"$WORK/password"
+auth_pipeline() {  # NAME PASSWORD_LINE
+  cat >"$WORK/$1.yaml" <<YAML
+sources:
+  - id: in
+    type: mqtt
+    url: mqtt://127.0.0.1:$AUTH_PORT
+    topics: ["secure/#"]
+    qos: 2
+    default_device: d
+    username: node-1
+    $2
+    backoff_min: 200ms
+    backoff_max: 500ms
+sinks:
+  - type: file
+    path: $WORK/$1.jsonl
+YAML
+}
+auth_pipeline auth_ok "password_file: $WORK/password"
+run_edgeflow auth_ok "$WORK/auth_ok.yaml"
+wait_connected auth_ok
+sleep 0.3
+for n in 1 2 3; do
+  mosquitto_pub -p "$AUTH_PORT" -u node-1 -P s3cret -q 2 -t secure/a -m "{\"n\": $n}"
+done
+wait_for_lines "$WORK/auth_ok.jsonl" 3 10
+sleep 0.5
+stop_edgeflow auth_ok
+[[ $(wc -l <"$WORK/auth_ok.jsonl") == 3 ]] || fail "QoS 2: want each message exactly once"
+MQTT_PASSWORD_IT=wrong auth_pipeline auth_bad "password_env: MQTT_PASSWORD_IT"
+MQTT_PASSWORD_IT=wrong run_edgeflow auth_bad "$WORK/auth_bad.yaml"
+wait_for_text "$WORK/auth_bad.err" "refused the connection: not authorized" 10
+stop_edgeflow auth_bad
+kill "$MOSQUITTO_PID"; wait "$MOSQUITTO_PID" 2>/dev/null || true
+MOSQUITTO_PID=$OLD_PID
+MQTT_PORT=$OLD_PORT
+pass "QoS 2 exactly once; password from a file accepted, a wrong one refused with the reason"
+
 # --------------------------------------------- persistent session, restart
 cat >"$WORK/session.yaml" <<YAML
 sources:
