@@ -18,6 +18,7 @@ BuildContext TestHarness::MakeContext(const ComponentDef& def, const std::string
   CheckDeclaredKeys(def, config);
   BuildContext ctx{config, {}, std::move(input), {}, nullptr};
   ctx.services.id = def.type;
+  ctx.registry = registry_;
   ctx.services.clock = &clock_;
   ctx.services.metrics = &metrics_;
   ctx.services.dead_letters = &dead_letters_;

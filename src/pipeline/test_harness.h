@@ -59,6 +59,9 @@ class TestHarness {
   std::unique_ptr<Source> BuildSource(const ComponentDef& def, const std::string& yaml);
   std::unique_ptr<Sink> BuildSink(const ComponentDef& def, const std::string& yaml);
 
+  // The registry factories see (stages that build actions look them up).
+  void set_registry(const Registry* registry) { registry_ = registry; }
+
   std::string errors() const { return diagnostics_.ToString(); }
   const Diagnostics& diagnostics() const { return diagnostics_; }
   ManualClock& clock() { return clock_; }
@@ -80,6 +83,7 @@ class TestHarness {
   RecordingDeadLetters dead_letters_;
   std::vector<std::string> side_outputs_;
   std::vector<LoadedConfig> keep_alive_;
+  const Registry* registry_ = nullptr;
 };
 
 }  // namespace edgeflow
