@@ -389,9 +389,7 @@ struct CoapServer::State {
 CoapServer::CoapServer(const CoapConfig& config, MessageInbox* inbox, CoapServerMetrics metrics,
                        std::string id, const Clock* clock)
     : config_(config),
-      inbox_(inbox),
       id_(std::move(id)),
-      clock_(clock),
       state_(std::make_unique<State>(config, inbox, std::move(metrics), id_, clock)) {}
 
 CoapServer::~CoapServer() { Stop(); }

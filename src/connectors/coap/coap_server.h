@@ -73,9 +73,7 @@ class CoapServer {
   void Run();
 
   const CoapConfig& config_;
-  MessageInbox* inbox_;
   const std::string id_;
-  const Clock* clock_;
   std::unique_ptr<State> state_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
