@@ -115,6 +115,10 @@ int ListCommand() {
       std::printf("  %-10s %s\n", def->type.c_str(), def->summary.c_str());
     }
   }
+  std::printf("rule actions (then:):\n");
+  for (const ActionDef* def : registry.ListActions()) {
+    std::printf("  %-10s %s\n", def->type.c_str(), def->summary.c_str());
+  }
   return kExitOk;
 }
 
