@@ -33,13 +33,17 @@ bool MessageInbox::PushLocked(std::string_view origin, std::string_view payload,
 }
 
 bool MessageInbox::TryPush(std::string_view origin, std::string_view payload, TimeMicros received,
-                           uint64_t tag) {
+                           uint64_t tag, bool notify) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!PushLocked(origin, payload, received, tag)) return false;
   }
-  if (wakeup_ != nullptr) wakeup_->Notify();
+  if (notify) NotifyConsumer();
   return true;
+}
+
+void MessageInbox::NotifyConsumer() {
+  if (wakeup_ != nullptr) wakeup_->Notify();
 }
 
 bool MessageInbox::Push(std::string_view origin, std::string_view payload, TimeMicros received,

@@ -45,8 +45,13 @@ class MessageInbox {
 
   // Producer: copies the message in. False when the inbox is full (and not
   // empty: a single message larger than max_bytes is still taken) or closed.
+  // With `notify` false the consumer is not woken: a producer that pushes a
+  // burst calls NotifyConsumer once at its end, so the consumer does not
+  // wake (and contend for the lock) in the middle of it.
   bool TryPush(std::string_view origin, std::string_view payload, TimeMicros received,
-               uint64_t tag = 0);
+               uint64_t tag = 0, bool notify = true);
+  // Wakes the consumer (see TryPush).
+  void NotifyConsumer();
   // Producer: like TryPush but waits up to `timeout` for room.
   bool Push(std::string_view origin, std::string_view payload, TimeMicros received, uint64_t tag,
             TimeMicros timeout);

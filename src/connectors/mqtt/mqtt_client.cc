@@ -425,6 +425,13 @@ Client::ReadOutcome Client::ReadAvailable() {
 }
 
 Client::ReadOutcome Client::ProcessFrames() {
+  const uint64_t delivered_before = delivered_;
+  const ReadOutcome outcome = ProcessFramesInBuffer();
+  if (delivered_ != delivered_before && options_.on_burst_end) options_.on_burst_end();
+  return outcome;
+}
+
+Client::ReadOutcome Client::ProcessFramesInBuffer() {
   while (in_begin_ < in_end_ && skip_bytes_ == 0) {
     const std::string_view data(in_.data() + in_begin_, in_end_ - in_begin_);
     FrameHeader h;
@@ -483,6 +490,7 @@ Client::ReadOutcome Client::ProcessFrames() {
         }
         if (p.qos == 2) qos2_received_[p.packet_id] = false;
         m_received_->Add();
+        ++delivered_;
       }
     } else if (!HandlePacket(h, body)) {
       return ReadOutcome::kBroken;

@@ -65,6 +65,9 @@ struct ClientOptions {
   // was delivered (QoS 0: written; QoS 1/2: acknowledged) or given up
   // (refused by the broker, dropped from a full queue, expired).
   std::function<void(uint64_t token, bool ok, const std::string& detail)> on_delivery;
+  // Called on the I/O thread after each pass over the frames of a read that
+  // delivered messages (a burst's end: wake the consumer once).
+  std::function<void()> on_burst_end;
 };
 
 // What Publish does when the outgoing queue is full.
@@ -130,6 +133,7 @@ class Client {
   bool FlushOut();
   ReadOutcome ReadAvailable();
   ReadOutcome ProcessFrames();
+  ReadOutcome ProcessFramesInBuffer();
   bool HandlePacket(const FrameHeader& header, std::string_view body);
   bool HandlePublish(uint8_t flags, std::string_view body);
   void QueueAcks();
@@ -179,6 +183,7 @@ class Client {
   uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::vector<uint64_t> acks_local_;
   std::string last_error_;             // why the connection broke
+  uint64_t delivered_ = 0;             // messages handed to on_message_
 
   // Metrics.
   Counter* m_connects_;

@@ -120,10 +120,13 @@ class MqttSource final : public Source {
       topic_fields_.push_back({Symbol::Intern(name), level});
     }
     if (config_.device && !config_.device->level) fixed_device_ = Symbol::Intern(config_.device->literal);
+    mqtt::ClientOptions options = config_.client;
+    // Wake the executor once per read burst, not per message.
+    options.on_burst_end = [this] { inbox_.NotifyConsumer(); };
     client_ = std::make_unique<mqtt::Client>(
-        config_.client,
+        options,
         [this](const mqtt::PublishPacket& m, uint64_t tag) {
-          return inbox_.TryPush(m.topic, m.payload, ctx_.clock->Now(), tag);
+          return inbox_.TryPush(m.topic, m.payload, ctx_.clock->Now(), tag, /*notify=*/false);
         },
         ctx_.metrics, ctx_.counters.labels);
   }
