@@ -3,7 +3,7 @@
 # Every test runs its real peers (broker, server, pseudo-terminal) on
 # 127.0.0.1 and free ports, in a private temporary directory, and stops them
 # on exit whatever happens. Debian's python3 is /usr/bin/python3 (the one
-# that sees python3-paho-mqtt and python3-pymodbus).
+# that sees python3-paho-mqtt).
 set -euo pipefail
 
 PY=/usr/bin/python3
