@@ -7,6 +7,7 @@
 #include "connectors/coap/coap_paths.h"
 #include "connectors/coap/coap_server.h"
 #include "connectors/common/message_inbox.h"
+#include "connectors/common/source_rejects.h"
 
 namespace edgeflow {
 namespace {
@@ -26,9 +27,8 @@ class CoapSource final : public Source {
         matcher_(config_.resources, config_.device),
         json_(WithFormat(config_.payload, PayloadFormat::kJson)),
         senml_(WithFormat(config_.payload, PayloadFormat::kSenml)) {
-    decode_dropped_.fill(nullptr);
     on_reject_ = [this](DecodeReason reason, std::string_view excerpt) {
-      RejectRecord(DecodeDropped(reason), DecodeReasonName(reason), excerpt);
+      rejects_.Reject(reason, excerpt);
     };
     visit_ = [this](const InboxMessage& m) { Decode(m); };
   }
@@ -65,7 +65,7 @@ class CoapSource final : public Source {
     const CoapMessageKind kind = CoapTagKind(m.tag);
     if (kind == CoapMessageKind::kRejected) {
       const CoapOutcome outcome = CoapTagOutcome(m.tag);
-      RejectRecord(TransportDropped(outcome), OutcomeReason(outcome), m.payload);
+      rejects_.Reject(OutcomeReason(outcome), TransportDropped(outcome), m.payload);
       return;
     }
     MessageContext context;
@@ -74,40 +74,11 @@ class CoapSource final : public Source {
     PayloadDecoder& decoder = kind == CoapMessageKind::kSenml ? senml_ : json_;
     const DecodeResult result =
         decoder.Decode(m.payload, m.readable(), context, m.received, *batch_, on_reject_);
-    if (result.fields_dropped > 0) FieldsDropped()->Add(result.fields_dropped);
-  }
-
-  void RejectRecord(Counter* counter, std::string_view reason, std::string_view excerpt) {
-    if (ctx_.dead_letters != nullptr) {
-      ctx_.dead_letters->Reject(ctx_.id, counter, reason, nullptr, excerpt);
-    } else if (counter != nullptr) {
-      counter->Add();
-    }
-  }
-
-  Counter* DecodeDropped(DecodeReason reason) {
-    std::lock_guard<std::mutex> lock(counters_mutex_);  // also used by the I/O thread
-    Counter*& counter = decode_dropped_[static_cast<size_t>(reason)];
-    if (counter == nullptr && ctx_.counters.registry != nullptr) {
-      counter = ctx_.counters.Dropped(std::string(DecodeReasonName(reason)));
-    }
-    return counter;
+    rejects_.AddFieldsDropped(result.fields_dropped);
   }
 
   Counter* TransportDropped(CoapOutcome outcome) {
     return transport_dropped_[static_cast<size_t>(outcome)];
-  }
-
-  Counter* FieldsDropped() {
-    if (fields_dropped_ == nullptr) {
-      static Counter unregistered;
-      fields_dropped_ = ctx_.counters.registry == nullptr
-                            ? &unregistered
-                            : ctx_.counters.registry->GetCounter(
-                                  "fields_dropped", ctx_.counters.labels + ",reason=\"type_mismatch\"",
-                                  "fields dropped from accepted events, by reason");
-    }
-    return fields_dropped_;
   }
 
   CoapServerMetrics MakeServerMetrics() {
@@ -134,7 +105,7 @@ class CoapSource final : public Source {
     }
     m.dropped = transport_dropped_;
     m.decode_dropped = [this](DecodeReason reason) {
-      Counter* c = DecodeDropped(reason);
+      Counter* c = rejects_.DroppedCounter(reason);
       static Counter unregistered;
       return c != nullptr ? c : &unregistered;
     };
@@ -143,6 +114,7 @@ class CoapSource final : public Source {
 
   const CoapConfig config_;
   const ComponentContext ctx_;
+  SourceRejects rejects_{ctx_};
   const Clock* const clock_;
   MessageInbox inbox_;
   ResourceMatcher matcher_;
@@ -152,10 +124,7 @@ class CoapSource final : public Source {
   std::function<void(const InboxMessage&)> visit_;
   RejectFn on_reject_;
   Batch* batch_ = nullptr;  // Poll's output, while draining
-  std::mutex counters_mutex_;
-  std::array<Counter*, kDecodeReasonCount> decode_dropped_;
   std::array<Counter*, kCoapOutcomeCount> transport_dropped_{};
-  Counter* fields_dropped_ = nullptr;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "connectors/codec/payload_decoder.h"
 #include "connectors/codec/symbol_cache.h"
 #include "connectors/common/message_inbox.h"
+#include "connectors/common/source_rejects.h"
 #include "connectors/mqtt/mqtt_options.h"
 #include "connectors/mqtt/mqtt_topic.h"
 
@@ -120,6 +121,10 @@ class MqttSource final : public Source {
       topic_fields_.push_back({Symbol::Intern(name), level});
     }
     if (config_.device && !config_.device->level) fixed_device_ = Symbol::Intern(config_.device->literal);
+    // Built once: a std::function made per message would allocate on the hot path.
+    on_reject_ = [this](DecodeReason reason, std::string_view excerpt) {
+      rejects_.Reject(reason, excerpt);
+    };
     mqtt::ClientOptions options = config_.client;
     // Wake the executor once per read burst, not per message.
     options.on_burst_end = [this] { inbox_.NotifyConsumer(); };
@@ -156,14 +161,14 @@ class MqttSource final : public Source {
     if (m.tag != 0) acks_.push_back(m.tag);
     MessageContext context;
     if (!Matches(m.origin)) {
-      Reject(DecodeReason::kAccepted, "unknown_topic", m.origin);
+      RejectUnknownTopic(m.origin);
       return;
     }
     if (config_.device) {
       if (config_.device->level) {
         const auto level = mqtt::TopicLevel(m.origin, *config_.device->level);
         if (!level || level->empty()) {
-          Reject(DecodeReason::kAccepted, "unknown_topic", m.origin);
+          RejectUnknownTopic(m.origin);
           return;
         }
         context.device = devices_.Get(*level);
@@ -174,7 +179,7 @@ class MqttSource final : public Source {
     if (config_.value_field_level) {
       const auto level = mqtt::TopicLevel(m.origin, *config_.value_field_level);
       if (!level || level->empty()) {
-        Reject(DecodeReason::kAccepted, "unknown_topic", m.origin);
+        RejectUnknownTopic(m.origin);
         return;
       }
       context.value_field = names_.Get(*level);
@@ -183,16 +188,22 @@ class MqttSource final : public Source {
     for (const auto& [symbol, index] : topic_fields_) {
       const auto level = mqtt::TopicLevel(m.origin, index);
       if (!level) {
-        Reject(DecodeReason::kAccepted, "unknown_topic", m.origin);
+        RejectUnknownTopic(m.origin);
         return;
       }
       fields_.emplace_back(symbol, *level);
     }
     context.fields = fields_;
-    decoder_.Decode(m.payload, m.readable(), context, m.received, out,
-                    [&](DecodeReason reason, std::string_view excerpt) {
-                      Reject(reason, DecodeReasonName(reason), excerpt);
-                    });
+    const DecodeResult result =
+        decoder_.Decode(m.payload, m.readable(), context, m.received, out, on_reject_);
+    rejects_.AddFieldsDropped(result.fields_dropped);
+  }
+
+  void RejectUnknownTopic(std::string_view topic) {
+    if (unknown_topic_ == nullptr && ctx_.counters.registry != nullptr) {
+      unknown_topic_ = ctx_.counters.Dropped("unknown_topic");
+    }
+    rejects_.Reject("unknown_topic", unknown_topic_, RecordExcerpt(topic));
   }
 
   bool Matches(std::string_view topic) const {
@@ -202,21 +213,9 @@ class MqttSource final : public Source {
     return false;
   }
 
-  // `reason` indexes the cached counters (kAccepted stands for unknown_topic).
-  void Reject(DecodeReason reason, std::string_view name, std::string_view excerpt) {
-    Counter*& counter = dropped_[static_cast<size_t>(reason)];
-    if (counter == nullptr && ctx_.counters.registry != nullptr) {
-      counter = ctx_.counters.Dropped(std::string(name));
-    }
-    if (ctx_.dead_letters != nullptr) {
-      ctx_.dead_letters->Reject(ctx_.id, counter, name, nullptr, RecordExcerpt(excerpt));
-    } else if (counter != nullptr) {
-      counter->Add();
-    }
-  }
-
   const MqttSourceConfig config_;
   const ComponentContext ctx_;
+  SourceRejects rejects_{ctx_};
   MessageInbox inbox_;
   PayloadDecoder decoder_;
   std::unique_ptr<mqtt::Client> client_;
@@ -226,7 +225,8 @@ class MqttSource final : public Source {
   SymbolCache devices_;
   SymbolCache names_;
   std::vector<uint64_t> acks_;
-  std::array<Counter*, kDecodeReasonCount> dropped_{};
+  Counter* unknown_topic_ = nullptr;
+  RejectFn on_reject_;
 };
 
 }  // namespace

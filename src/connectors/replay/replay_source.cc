@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "connectors/common/source_rejects.h"
 #include "connectors/codec/csv_decoder.h"
 #include "connectors/codec/json_decoder.h"
 
@@ -256,9 +257,8 @@ class ReplaySource final : public Source {
       json_.emplace(config_.json);
     }
     on_reject_ = [this](DecodeReason reason, std::string_view excerpt) {
-      RejectRecord(reason, excerpt);
+      rejects_.Reject(reason, excerpt);
     };
-    dropped_.fill(nullptr);
   }
 
   Status Start() override {
@@ -369,7 +369,7 @@ class ReplaySource final : public Source {
   void HandleNoLine(LineReader::Next next, std::string_view excerpt) {
     switch (next) {
       case LineReader::Next::kLine: return;
-      case LineReader::Next::kTooLong: RejectRecord(DecodeReason::kTooLarge, excerpt); return;
+      case LineReader::Next::kTooLong: rejects_.Reject(DecodeReason::kTooLarge, excerpt); return;
       case LineReader::Next::kEnd: EndOfFile(); return;
       case LineReader::Next::kError:
         if (ctx_.counters.errors) ctx_.counters.errors->Add();
@@ -382,7 +382,7 @@ class ReplaySource final : public Source {
   // Counts dropped fields and, when looping, tracks and shifts event times
   // of the events appended from `before` on.
   void Accepted(const DecodeResult& result, Batch& out, size_t before) {
-    if (result.fields_dropped > 0) FieldsDropped()->Add(result.fields_dropped);
+    rejects_.AddFieldsDropped(result.fields_dropped);
     if (config_.loop) {
       for (size_t i = before; i < out.size(); ++i) {
         Event& e = out[i];
@@ -452,39 +452,14 @@ class ReplaySource final : public Source {
     return static_cast<double>(mono - anchor_mono_) >= wait;
   }
 
-  void RejectRecord(DecodeReason reason, std::string_view excerpt) {
-    Counter*& counter = dropped_[static_cast<size_t>(reason)];
-    if (counter == nullptr && ctx_.counters.registry != nullptr) {
-      counter = ctx_.counters.Dropped(std::string(DecodeReasonName(reason)));
-    }
-    if (ctx_.dead_letters != nullptr) {
-      ctx_.dead_letters->Reject(ctx_.id, counter, DecodeReasonName(reason), nullptr, excerpt);
-    } else if (counter != nullptr) {
-      counter->Add();
-    }
-  }
-
-  Counter* FieldsDropped() {
-    if (fields_dropped_ == nullptr) {
-      static Counter unregistered;
-      fields_dropped_ = ctx_.counters.registry == nullptr
-                            ? &unregistered
-                            : ctx_.counters.registry->GetCounter(
-                                  "fields_dropped", ctx_.counters.labels + ",reason=\"type_mismatch\"",
-                                  "fields dropped from accepted events, by reason");
-    }
-    return fields_dropped_;
-  }
-
   const ReplayConfig config_;
   const ComponentContext ctx_;
+  SourceRejects rejects_{ctx_};
   const Clock* const clock_;
   LineReader reader_;
   std::optional<JsonDecoder> json_;
   std::optional<CsvDecoder> csv_;
   RejectFn on_reject_;
-  std::array<Counter*, kDecodeReasonCount> dropped_;
-  Counter* fields_dropped_ = nullptr;
   bool started_ = false;
   bool finished_ = false;
   uint64_t header_line_ = 0;  // line number of the CSV header, 0 if none

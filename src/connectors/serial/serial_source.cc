@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "connectors/common/source_rejects.h"
 #include "connectors/codec/payload_decoder.h"
 #include "connectors/serial/line_framer.h"
 #include "connectors/serial/serial_port.h"
@@ -51,12 +52,11 @@ class SerialSource final : public Source {
         framer_(config_.line_ending, config_.max_line),
         decoder_(config_.payload),
         backoff_(config_.reopen_interval) {
-    dropped_.fill(nullptr);
     if (ctx_.counters.registry != nullptr) {
       reopens_ = ctx_.counters.registry->GetCounter(
           "reopens", ctx_.counters.labels, "times a lost device was opened again");
     }
-    on_reject_ = [this](DecodeReason reason, std::string_view excerpt) { Reject(reason, excerpt); };
+    on_reject_ = [this](DecodeReason reason, std::string_view excerpt) { rejects_.Reject(reason, excerpt); };
     visit_ = [this](LineFramer::Kind kind, std::string_view text) { OnLine(kind, text); };
   }
   ~SerialSource() override { Close(); }
@@ -159,11 +159,11 @@ class SerialSource final : public Source {
 
   void OnLine(LineFramer::Kind kind, std::string_view line) {
     if (kind == LineFramer::Kind::kTooLarge) {
-      Reject(DecodeReason::kTooLarge, line);
+      rejects_.Reject(DecodeReason::kTooLarge, line);
       return;
     }
     if (!simdjson::validate_utf8(line.data(), line.size())) {
-      Reject(DecodeReason::kInvalidUtf8, RecordExcerpt(line));
+      rejects_.Reject(DecodeReason::kInvalidUtf8, RecordExcerpt(line));
       return;
     }
     // Copied with padding so the JSON decoder can parse in place.
@@ -172,42 +172,17 @@ class SerialSource final : public Source {
     const DecodeResult result = decoder_.Decode(std::string_view(padded_.data(), line.size()),
                                                 padded_.size(), MessageContext{}, now_, staged_,
                                                 on_reject_);
-    if (result.fields_dropped > 0) FieldsDropped()->Add(result.fields_dropped);
-  }
-
-  void Reject(DecodeReason reason, std::string_view excerpt) {
-    Counter*& counter = dropped_[static_cast<size_t>(reason)];
-    if (counter == nullptr && ctx_.counters.registry != nullptr) {
-      counter = ctx_.counters.Dropped(std::string(DecodeReasonName(reason)));
-    }
-    if (ctx_.dead_letters != nullptr) {
-      ctx_.dead_letters->Reject(ctx_.id, counter, DecodeReasonName(reason), nullptr, excerpt);
-    } else if (counter != nullptr) {
-      counter->Add();
-    }
-  }
-
-  Counter* FieldsDropped() {
-    if (fields_dropped_ == nullptr) {
-      static Counter unregistered;
-      fields_dropped_ = ctx_.counters.registry == nullptr
-                            ? &unregistered
-                            : ctx_.counters.registry->GetCounter(
-                                  "fields_dropped", ctx_.counters.labels + ",reason=\"type_mismatch\"",
-                                  "fields dropped from accepted events, by reason");
-    }
-    return fields_dropped_;
+    rejects_.AddFieldsDropped(result.fields_dropped);
   }
 
   const SerialSourceConfig config_;
   const ComponentContext ctx_;
+  SourceRejects rejects_{ctx_};
   const Clock* const clock_;
   LineFramer framer_;
   PayloadDecoder decoder_;
   LineFramer::Visit visit_;
   RejectFn on_reject_;
-  std::array<Counter*, kDecodeReasonCount> dropped_;
-  Counter* fields_dropped_ = nullptr;
   Counter* reopens_ = nullptr;
 
   int fd_ = -1;
