@@ -2,15 +2,13 @@
 
 #include <httplib.h>
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+#include <memory>
 #include <random>
-#include <thread>
 
 #include "connectors/codec/json_encoder.h"
 #include "connectors/http/webhook_policy.h"
 #include "model/event_template.h"
+#include "pipeline/action_worker.h"
 
 namespace edgeflow {
 namespace {
@@ -29,8 +27,11 @@ struct WebhookActionConfig {
 
 class WebhookAction final : public Action {
  public:
-  explicit WebhookAction(WebhookActionConfig config) : config_(std::move(config)) {}
-  ~WebhookAction() override { Stop(0); }
+  explicit WebhookAction(WebhookActionConfig config)
+      : config_(std::move(config)),
+        worker_(config_.max_pending, "not sent: too many calls pending (receiver unreachable?)",
+                "not sent: shutting down") {}
+  ~WebhookAction() override { worker_.Stop(0); }
 
   Status Start() override {
     client_ = std::make_unique<httplib::Client>(config_.target.scheme_host_port);
@@ -40,54 +41,28 @@ class WebhookAction final : public Action {
     client_->set_connection_timeout(seconds, micros);
     client_->set_read_timeout(seconds, micros);
     client_->set_write_timeout(seconds, micros);
-    thread_ = std::thread([this] { Run(); });
+    worker_.Start([this](Call& call) { Perform(call); });
     return Status::Ok();
   }
 
   void Fire(const Event& alert) override {
     Call call;
     call.result = {alert.device, alert.time, false, config_.url, ""};
+    if (!worker_.started()) {
+      call.result.detail = "not sent: the action could not start";
+      worker_.Record(std::move(call.result));
+      return;
+    }
     if (config_.body) {
       config_.body->Render(alert, call.body);
     } else {
       AppendEventJson(alert, JsonEncodeOptions(), call.body);
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!thread_.joinable()) {
-      call.result.detail = "not sent: the action could not start";
-      done_.push_back(std::move(call.result));
-      return;
-    }
-    if (queue_.size() >= config_.max_pending) {
-      call.result.detail = "not sent: too many calls pending (receiver unreachable?)";
-      done_.push_back(std::move(call.result));
-      return;
-    }
-    queue_.push_back(std::move(call));
-    cv_.notify_one();
+    worker_.Submit(std::move(call));
   }
 
-  void TakeResults(std::vector<ActionResult>& out) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (ActionResult& r : done_) out.push_back(std::move(r));
-    done_.clear();
-  }
-
-  void Stop(TimeMicros drain) override {
-    if (!thread_.joinable()) return;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait_for(lock, std::chrono::microseconds(drain), [&] { return queue_.empty() && !busy_; });
-      stop_ = true;
-      for (Call& c : queue_) {
-        c.result.detail = "not sent: shutting down";
-        done_.push_back(std::move(c.result));
-      }
-      queue_.clear();
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
+  void TakeResults(std::vector<ActionResult>& out) override { worker_.TakeResults(out); }
+  void Stop(TimeMicros drain) override { worker_.Stop(drain); }
 
  private:
   struct Call {
@@ -95,55 +70,34 @@ class WebhookAction final : public Action {
     std::string body;
   };
 
-  void Run() {
-    std::mt19937_64 random(std::random_device{}());
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    while (true) {
-      Call call;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
-        call = std::move(queue_.front());
-        queue_.pop_front();
-        busy_ = true;
+  // One POST, retried with backoff on 5xx, 408, 429 and transport errors.
+  void Perform(Call& call) {
+    for (int attempt = 0;; ++attempt) {
+      httplib::Result r = client_->Post(config_.target.path, call.body, config_.content_type);
+      Delivery delivery = Delivery::kRetry;
+      if (r) {
+        delivery = ClassifyStatus(r->status);
+        call.result.detail = "HTTP " + std::to_string(r->status);
+      } else {
+        call.result.detail = "request failed: " + httplib::to_string(r.error()) +
+                             (r.error() == httplib::Error::Connection ? " (refused or unreachable)" : "");
       }
-      for (int attempt = 0;; ++attempt) {
-        httplib::Result r = client_->Post(config_.target.path, call.body, config_.content_type);
-        Delivery delivery = Delivery::kRetry;
-        if (r) {
-          delivery = ClassifyStatus(r->status);
-          call.result.detail = "HTTP " + std::to_string(r->status);
-        } else {
-          call.result.detail = "request failed: " + httplib::to_string(r.error()) +
-                               (r.error() == httplib::Error::Connection ? " (refused or unreachable)" : "");
-        }
-        if (delivery == Delivery::kDelivered) {
-          call.result.ok = true;
-          break;
-        }
-        if (delivery == Delivery::kPermanent || attempt >= config_.retries) break;
-        std::unique_lock<std::mutex> lock(mutex_);
-        const TimeMicros wait =
-            BackoffDelay(attempt, config_.backoff_min, config_.backoff_max, unit(random));
-        if (cv_.wait_for(lock, std::chrono::microseconds(wait), [&] { return stop_; })) break;
+      if (delivery == Delivery::kDelivered) {
+        call.result.ok = true;
+        return;
       }
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_.push_back(std::move(call.result));
-      busy_ = false;
-      cv_.notify_all();
+      if (delivery == Delivery::kPermanent || attempt >= config_.retries) return;
+      const TimeMicros wait =
+          BackoffDelay(attempt, config_.backoff_min, config_.backoff_max, unit_(random_));
+      if (!worker_.WaitUnlessStopping(wait)) return;
     }
   }
 
   const WebhookActionConfig config_;
-  std::unique_ptr<httplib::Client> client_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Call> queue_;
-  std::vector<ActionResult> done_;
-  bool stop_ = false;
-  bool busy_ = false;
+  std::unique_ptr<httplib::Client> client_;  // used by the worker thread only
+  std::mt19937_64 random_{std::random_device{}()};
+  std::uniform_real_distribution<double> unit_{0.0, 1.0};
+  ActionWorker<Call> worker_;
 };
 
 }  // namespace

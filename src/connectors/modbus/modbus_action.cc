@@ -1,15 +1,13 @@
 #include "connectors/modbus/modbus_action.h"
 
 #include <charconv>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include "connectors/modbus/modbus_client.h"
 #include "connectors/modbus/modbus_url.h"
 #include "connectors/modbus/register_config.h"
 #include "model/event_template.h"
+#include "pipeline/action_worker.h"
 
 namespace edgeflow {
 namespace {
@@ -25,15 +23,20 @@ struct ModbusActionConfig {
 
 class ModbusAction final : public Action {
  public:
-  explicit ModbusAction(ModbusActionConfig config) : config_(std::move(config)) {
+  explicit ModbusAction(ModbusActionConfig config)
+      : config_(std::move(config)),
+        worker_(config_.max_pending, "not written: too many writes pending (device unreachable?)",
+                "not written: shutting down") {
     target_text_ = std::string(ModbusTableName(config_.target.table)) + " " +
                    std::to_string(config_.target.address) + " of unit " +
                    std::to_string(config_.unit_id);
   }
-  ~ModbusAction() override { Stop(0); }
+  ~ModbusAction() override { worker_.Stop(0); }
 
   Status Start() override {
-    thread_ = std::thread([this] { Run(); });
+    // The connection belongs to the worker thread.
+    client_ = std::make_unique<ModbusClient>(config_.endpoint, config_.timeout);
+    worker_.Start([this](Write& w) { Perform(w); });
     return Status::Ok();
   }
 
@@ -44,42 +47,16 @@ class ModbusAction final : public Action {
     double value = 0;
     const char* end = text_.data() + text_.size();
     auto [ptr, ec] = std::from_chars(text_.data(), end, value);
-    std::lock_guard<std::mutex> lock(mutex_);
     if (!complete || ec != std::errc() || ptr != end) {
       result.detail = "value '" + text_ + "' is not a number";
-      done_.push_back(std::move(result));
+      worker_.Record(std::move(result));
       return;
     }
-    if (queue_.size() >= config_.max_pending) {
-      result.detail = "not written: too many writes pending (device unreachable?)";
-      done_.push_back(std::move(result));
-      return;
-    }
-    queue_.push_back({std::move(result), value});
-    cv_.notify_one();
+    worker_.Submit({std::move(result), value});
   }
 
-  void TakeResults(std::vector<ActionResult>& out) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (ActionResult& r : done_) out.push_back(std::move(r));
-    done_.clear();
-  }
-
-  void Stop(TimeMicros drain) override {
-    if (!thread_.joinable()) return;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait_for(lock, std::chrono::microseconds(drain), [&] { return queue_.empty() && !busy_; });
-      stop_ = true;
-      for (Write& w : queue_) {
-        w.result.detail = "not written: shutting down";
-        done_.push_back(std::move(w.result));
-      }
-      queue_.clear();
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
+  void TakeResults(std::vector<ActionResult>& out) override { worker_.TakeResults(out); }
+  void Stop(TimeMicros drain) override { worker_.Stop(drain); }
 
  private:
   struct Write {
@@ -87,31 +64,16 @@ class ModbusAction final : public Action {
     double value = 0;
   };
 
-  void Run() {
-    ModbusClient client(config_.endpoint, config_.timeout);
-    while (true) {
-      Write w;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
-        w = std::move(queue_.front());
-        queue_.pop_front();
-        busy_ = true;
-      }
-      ModbusError error = WriteOnce(client, w.value);
-      if (!error.ok() && error.connection_lost) {
-        client.Close();
-        error = WriteOnce(client, w.value);  // one retry on a fresh connection
-      }
-      if (!error.ok() && error.connection_lost) client.Close();
-      w.result.ok = error.ok();
-      w.result.detail = error.ok() ? "written" : std::string(error.reason) + ": " + error.message;
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_.push_back(std::move(w.result));
-      busy_ = false;
-      cv_.notify_all();
+  void Perform(Write& w) {
+    ModbusClient& client = *client_;
+    ModbusError error = WriteOnce(client, w.value);
+    if (!error.ok() && error.connection_lost) {
+      client.Close();
+      error = WriteOnce(client, w.value);  // one retry on a fresh connection
     }
+    if (!error.ok() && error.connection_lost) client.Close();
+    w.result.ok = error.ok();
+    w.result.detail = error.ok() ? "written" : std::string(error.reason) + ": " + error.message;
   }
 
   ModbusError WriteOnce(ModbusClient& client, double value) {
@@ -136,13 +98,8 @@ class ModbusAction final : public Action {
   const ModbusActionConfig config_;
   std::string target_text_;
   std::string text_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Write> queue_;
-  std::vector<ActionResult> done_;
-  bool stop_ = false;
-  bool busy_ = false;
+  std::unique_ptr<ModbusClient> client_;
+  ActionWorker<Write> worker_;
 };
 
 }  // namespace
