@@ -38,6 +38,9 @@ struct ComponentCounters {
 
   // The counter of events dropped for `reason` (cache the pointer).
   Counter* Dropped(const std::string& reason) const;
+  // The counter of failures for `reason` (`errors{...,reason="timeout"}`);
+  // never null (an unexported one without a registry).
+  Counter* ErrorsFor(const std::string& reason) const;
 };
 
 // Where an event goes when it is rejected: counted per reason, logged at a

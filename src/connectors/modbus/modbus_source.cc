@@ -230,14 +230,7 @@ class ModbusSource final : public Source {
 
   void CountError(std::string_view reason) {
     Counter*& counter = errors_[std::string(reason)];
-    if (counter == nullptr) {
-      static Counter unregistered;
-      counter = ctx_.counters.registry == nullptr
-                    ? &unregistered
-                    : ctx_.counters.registry->GetCounter(
-                          "errors", ctx_.counters.labels + ",reason=\"" + std::string(reason) + "\"",
-                          "failures by reason");
-    }
+    if (counter == nullptr) counter = ctx_.counters.ErrorsFor(std::string(reason));
     counter->Add();
   }
 
