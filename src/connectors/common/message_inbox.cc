@@ -94,14 +94,4 @@ void MessageInbox::Close() {
   not_full_.notify_all();
 }
 
-size_t MessageInbox::pending_bytes() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return incoming_.bytes.size();
-}
-
-bool MessageInbox::empty() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return incoming_.entries.empty();
-}
-
 }  // namespace edgeflow

@@ -64,10 +64,6 @@ class MessageInbox {
   // Producer or consumer: no more pushes; waiting producers return false.
   void Close();
 
-  // Bytes of messages pushed and not yet drained (approximate, any thread).
-  size_t pending_bytes() const;
-  bool empty() const;
-
  private:
   struct Entry {
     uint32_t origin_offset, origin_length;

@@ -274,7 +274,6 @@ bool Client::ConnectOnce() {
       if (!ack.session_present) qos2_received_.clear();
       connected_.store(true);
       m_connected_->Set(1);
-      connections_.fetch_add(1);
       m_connects_->Add();
       spdlog::info("{}: connected to {} (MQTT {}, session {})", options_.log_name, where,
                    version_ == Version::k5 ? "5" : "3.1.1",

@@ -105,8 +105,6 @@ class Client {
   bool WaitUntilDelivered(TimeMicros timeout);
 
   bool connected() const { return connected_.load(); }
-  // Connections established so far (tests and status).
-  uint64_t connections() const { return connections_.load(); }
   size_t queued_bytes() const;
 
  private:
@@ -151,7 +149,6 @@ class Client {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> connected_{false};
-  std::atomic<uint64_t> connections_{0};
   std::atomic<bool> io_sleeping_{false};  // the I/O thread is in its long poll()
   TimeMicros drain_ = 0;
   int wake_fd_ = -1;
