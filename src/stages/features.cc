@@ -1,5 +1,6 @@
 #include "stages/features.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <numbers>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "pipeline/test_harness.h"
 
@@ -31,7 +33,7 @@ class FeaturesTest : public ::testing::Test {
     if (wave) e.SetString(Symbol::Intern("wave"), *wave);
     CollectingEmitter out;
     if (stage_) stage_->Process(b, out);
-    return out.main();
+    return std::move(out.main());
   }
   TestHarness h_;
   std::unique_ptr<Stage> stage_;

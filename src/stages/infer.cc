@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -10,7 +11,6 @@
 #include <sstream>
 
 #include "analytics/models/model_loader.h"
-#include "common/text.h"
 #include "stages/stage_util.h"
 
 namespace edgeflow {

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "pipeline/test_harness.h"
 
@@ -42,7 +44,7 @@ class InferTest : public ::testing::Test {
     if (!std::isnan(y)) e.SetDouble(Symbol::Intern("y"), y);
     CollectingEmitter out;
     stage_->Process(b, out);
-    return out.main();
+    return std::move(out.main());
   }
   static std::optional<double> Field(const Batch& b, const char* name) {
     if (b.empty()) return std::nullopt;

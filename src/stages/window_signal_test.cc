@@ -81,11 +81,11 @@ TEST(WindowSignalTest, SessionMergeKeepsSamples) {
   ASSERT_TRUE(stage) << h.errors();
   // Two sessions, then the event that bridges them.
   Batch in;
-  for (TimeMicros t : {0, 50, 300, 350, 180}) {
+  for (TimeMicros t : {0, 50, 220, 260, 130}) {
     Event& e = in.Append();
     e.device = Symbol::Intern("pump");
     e.time = kT0 + t * 1000;
-    e.SetDouble(Symbol::Intern("accel"), t == 180 ? 3.0 : 1.0);
+    e.SetDouble(Symbol::Intern("accel"), t == 130 ? 3.0 : 1.0);  // bridges the two sessions
   }
   CollectingEmitter out;
   stage->Process(in, out);

@@ -34,13 +34,13 @@ std::string ShortSha256(const std::string& bytes) {
 std::string DeclaredVersion(const std::string& text) {
   const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return "";
-  if (doc.contains("model_version") && doc["model_version"].is_string()) return doc["model_version"];
+  if (doc.contains("model_version") && doc["model_version"].is_string()) return doc["model_version"].get<std::string>();
   const auto learner = doc.find("learner");
   if (learner != doc.end() && learner->is_object()) {
     const auto attrs = learner->find("attributes");
     if (attrs != learner->end() && attrs->is_object() && attrs->contains("version") &&
         (*attrs)["version"].is_string()) {
-      return (*attrs)["version"];
+      return (*attrs)["version"].get<std::string>();
     }
   }
   return "";

@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
+#include <cmath>
 #include <mutex>
 
 namespace edgeflow::analytics {
@@ -36,7 +37,6 @@ class OnnxModel final : public Model {
 
   // Runs once at load: proves the input shape and fixes the output width.
   Status Probe() {
-    ModelOutput out;
     try {
       net_.setInput(input_);
       const cv::Mat result = net_.forward();

@@ -98,7 +98,8 @@ Status ParseTree(const json& jt, size_t num_features, int groups, Tree& t) {
   t.right = jt.at("right_children").get<std::vector<int32_t>>();
   t.feature = jt.at("split_indices").get<std::vector<int32_t>>();
   t.condition = jt.at("split_conditions").get<std::vector<float>>();
-  const auto defaults = jt.at("default_left").get<std::vector<int>>();
+  std::vector<int> defaults;  // 0/1, or booleans in some XGBoost versions
+  for (const json& d : jt.at("default_left")) defaults.push_back(d.is_boolean() ? d.get<bool>() : d.get<int>());
   const size_t n = t.left.size();
   if (n == 0 || t.right.size() != n || t.feature.size() != n || t.condition.size() != n || defaults.size() != n) {
     return InvalidData("tree arrays have different lengths");
