@@ -96,6 +96,7 @@ Result<LoadedModel> LoadModelFile(const std::string& path, const ModelLoadOption
                          " features but " + std::to_string(options.num_inputs) + " input fields are listed");
   }
   if (loaded.version.empty()) loaded.version = ShortSha256(bytes);
+  if (options.quantize_int8) loaded.version += "+int8";  // not the float model's outputs
   return loaded;
 }
 

@@ -70,16 +70,15 @@ Result<std::unique_ptr<Model>> LoadOnnxModel(const std::string& path, const Onnx
   }
   if (options.quantize_int8) {
     if (options.calibration.empty()) return InvalidConfig("int8 quantisation needs calibration rows");
-    std::vector<cv::Mat> calib;
-    for (const std::vector<float>& row : options.calibration) {
+    // quantize() takes one blob per network input: all rows as one batch.
+    cv::Mat batch(static_cast<int>(options.calibration.size()), static_cast<int>(options.num_features), CV_32F);
+    for (size_t r = 0; r < options.calibration.size(); ++r) {
+      const std::vector<float>& row = options.calibration[r];
       if (row.size() != options.num_features) return InvalidConfig("a calibration row has the wrong number of values");
-      calib.push_back(cv::Mat(row, /*copyData=*/true).reshape(1, 1));
+      for (size_t c = 0; c < row.size(); ++c) batch.at<float>(static_cast<int>(r), static_cast<int>(c)) = row[c];
     }
     try {
-      // Probe the float net first: quantize() needs a net that runs.
-      net.setInput(calib[0]);
-      net.forward();
-      net = net.quantize(calib, CV_32F, CV_32F);
+      net = net.quantize(std::vector<cv::Mat>{batch}, CV_32F, CV_32F);
       net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
       net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     } catch (const cv::Exception& e) {

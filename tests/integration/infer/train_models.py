@@ -120,9 +120,11 @@ if with_onnx:
     nodes = [
         helper.make_node("Sub", ["x", "mean"], ["c"]),
         helper.make_node("Div", ["c", "scale"], ["s"]),
-        helper.make_node("Gemm", ["s", "W1", "B1"], ["h"]),
+        # transB=1 (weights stored [out, in], as PyTorch exports them): the
+        # layout OpenCV 4.6's Gemm import expects.
+        helper.make_node("Gemm", ["s", "W1t", "B1"], ["h"], transB=1),
         helper.make_node("Relu", ["h"], ["r"]),
-        helper.make_node("Gemm", ["r", "W2", "B2"], ["logits"]),
+        helper.make_node("Gemm", ["r", "W2t", "B2"], ["logits"], transB=1),
         helper.make_node("Softmax", ["logits"], ["y"], axis=1),
     ]
     graph = helper.make_graph(
@@ -130,7 +132,7 @@ if with_onnx:
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, F])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
         [numpy_helper.from_array(a, n) for a, n in
-         [(W1, "W1"), (B1, "B1"), (W2, "W2"), (B2, "B2"), (mean, "mean"), (scale, "scale")]])
+         [(W1.T.copy(), "W1t"), (B1, "B1"), (W2.T.copy(), "W2t"), (B2, "B2"), (mean, "mean"), (scale, "scale")]])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.checker.check_model(model)
