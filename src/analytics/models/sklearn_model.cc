@@ -37,7 +37,8 @@ class SklearnModel final : public Model {
   bool numeric_labels() const override { return numeric_labels_; }
 
   void Predict(std::span<const double> input, ModelOutput& out) const override {
-    std::vector<double>& x = scratch_;
+    // Per thread: stages on different threads may share this model.
+    thread_local std::vector<double> x;
     x.assign(input.begin(), input.end());
     if (!mean_.empty() || !scale_.empty()) {
       for (size_t i = 0; i < x.size(); ++i) {
@@ -137,7 +138,6 @@ class SklearnModel final : public Model {
   double offset_ = 0;
   std::vector<std::string> labels_;
   bool numeric_labels_ = true;
-  mutable std::vector<double> scratch_;  // the stage calls Predict from one thread
 };
 
 std::vector<double> Vector(const json& j, const char* key, size_t expected_size, const char* what) {
