@@ -40,15 +40,16 @@ class FeaturesTest : public ::testing::Test {
 };
 
 TEST_F(FeaturesTest, SineWaveform) {
+  // 125 Hz at 1 kHz: 8 samples per period, one of them on the peak.
   const Batch out = Run("{ field: wave, features: [rms, crest, band_energy], sample_rate: 1000, "
-                        "bands: { b100: [90, 110], rest: [110, 500] } }",
-                        SineText(3.0, 100, 1000));
+                        "bands: { b125: [115, 135], rest: [135, 500] } }",
+                        SineText(3.0, 125, 1000));
   ASSERT_EQ(out.size(), 1u);
   const Event& e = out[0];
   // std::to_string keeps 6 decimals: allow for that rounding.
   EXPECT_NEAR(*e.Number(Symbol::Intern("wave_rms")), 3.0 / std::sqrt(2.0), 1e-6);
   EXPECT_NEAR(*e.Number(Symbol::Intern("wave_crest")), std::sqrt(2.0), 1e-6);
-  EXPECT_NEAR(*e.Number(Symbol::Intern("wave_band_b100")), 4.5, 1e-4);
+  EXPECT_NEAR(*e.Number(Symbol::Intern("wave_band_b125")), 4.5, 1e-4);
   EXPECT_NEAR(*e.Number(Symbol::Intern("wave_band_rest")), 0.0, 1e-5);
   EXPECT_FALSE(e.Number(Symbol::Intern("wave_kurtosis")));
 }
