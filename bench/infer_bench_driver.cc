@@ -36,7 +36,12 @@ std::vector<std::vector<double>> ReadRows(const std::string& path, size_t width)
     std::stringstream ss(line);
     std::string cell;
     while (std::getline(ss, cell, ',')) row.push_back(cell.empty() ? std::nan("") : std::atof(cell.c_str()));
-    if (header && std::isnan(std::strtod(line.c_str(), nullptr)) && line.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos) {
+    // A first line whose last cell is not a number is a header.
+    const std::string last = line.substr(line.find_last_of(',') + 1);
+    char* end = nullptr;
+    std::strtod(last.c_str(), &end);
+    const bool numeric = end != last.c_str();
+    if (header && !numeric) {
       header = false;
       continue;
     }

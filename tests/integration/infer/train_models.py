@@ -145,3 +145,24 @@ if with_onnx:
     record("onnx_mlp", {f"prediction_{c}": p[:, c] for c in range(3)})
     # Calibration rows for int8: training inputs.
     np.savetxt(os.path.join(out, "calibration.csv"), X[:200], delimiter=",", fmt="%.9g")
+
+    # The same MLP for inputs standardised upstream (no Sub/Div in the
+    # graph): int8 quantises the input tensor with ONE scale, which suits
+    # features of similar ranges (bench/run_infer_bench compares both).
+    graph_std = helper.make_graph(
+        nodes[2:], "mlp_std",
+        [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, F])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        [numpy_helper.from_array(a, n) for a, n in
+         [(W1.T.copy(), "W1t"), (B1, "B1"), (W2.T.copy(), "W2t"), (B2, "B2")]])
+    model_std = helper.make_model(graph_std, opset_imports=[helper.make_opsetid("", 13)])
+    model_std.ir_version = 8
+    onnx.checker.check_model(model_std)
+    onnx.save(model_std, os.path.join(out, "mlp_std.onnx"))
+    zs = (xs - mean) / scale
+    with open(os.path.join(out, "inputs_std.csv"), "w") as f:
+        f.write("time,device,row,f0,f1,f2,f3\n")
+        for i, row in enumerate(zs):
+            f.write(f"2024-01-01T00:00:{i // 100:02d}.{i % 100:02d}0Z,m1,{i}," + ",".join(repr(float(v)) for v in row) + "\n")
+    record("onnx_std", {f"prediction_{c}": p[:, c] for c in range(3)})
+    np.savetxt(os.path.join(out, "calibration_std.csv"), ((X[:200] - mean) / scale), delimiter=",", fmt="%.9g")
