@@ -45,8 +45,11 @@ bool AggNeedsSketch(AggKind kind) {
   return kind == AggKind::kP50 || kind == AggKind::kP95 || kind == AggKind::kP99;
 }
 
-void AggState::Reset(bool with_sketch) {
+void AggState::Reset(bool with_sketch, size_t max_samples) {
   count_ = 0;
+  max_samples_ = max_samples;
+  samples_.clear();
+  samples_sorted_ = true;
   sum_ = shift_ = shifted_sum_ = shifted_sq_ = min_ = max_ = first_ = last_ = 0;
   first_time_ = last_time_ = 0;
   if (with_sketch) {
@@ -60,7 +63,16 @@ void AggState::Reset(bool with_sketch) {
   }
 }
 
-void AggState::Add(double v, TimeMicros t) {
+bool AggState::Add(double v, TimeMicros t) {
+  bool kept = true;
+  if (max_samples_ > 0) {
+    if (samples_.size() < max_samples_) {
+      if (!samples_.empty() && t < samples_.back().time) samples_sorted_ = false;
+      samples_.push_back({t, v});
+    } else {
+      kept = false;
+    }
+  }
   if (count_ == 0) {
     min_ = max_ = first_ = last_ = shift_ = v;
     first_time_ = last_time_ = t;
@@ -82,10 +94,33 @@ void AggState::Add(double v, TimeMicros t) {
   shifted_sum_ += d;
   shifted_sq_ += d * d;
   if (sketch_) sketch_->Add(v);
+  return kept;
 }
 
-void AggState::Merge(const AggState& o) {
-  if (o.count_ == 0) return;
+void AggState::SamplesInTimeOrder(std::vector<double>& out) const {
+  out.clear();
+  if (!samples_sorted_) {
+    std::stable_sort(samples_.begin(), samples_.end(),
+                     [](const Sample& a, const Sample& b) { return a.time < b.time; });
+    samples_sorted_ = true;
+  }
+  out.reserve(samples_.size());
+  for (const Sample& s : samples_) out.push_back(s.value);
+}
+
+size_t AggState::Merge(const AggState& o) {
+  if (o.count_ == 0) return 0;
+  size_t over_cap = 0;
+  if (max_samples_ > 0) {
+    for (const Sample& s : o.samples_) {
+      if (samples_.size() >= max_samples_) {
+        ++over_cap;
+        continue;
+      }
+      if (!samples_.empty() && s.time < samples_.back().time) samples_sorted_ = false;
+      samples_.push_back(s);
+    }
+  }
   if (count_ == 0) {
     const bool had_sketch = sketch_ != nullptr;
     std::unique_ptr<QuantileSketch> sketch = std::move(sketch_);
@@ -102,7 +137,7 @@ void AggState::Merge(const AggState& o) {
     last_time_ = o.last_time_;
     sketch_ = std::move(sketch);
     if (had_sketch && o.sketch_) sketch_->Merge(*o.sketch_);
-    return;
+    return over_cap;
   }
   // Re-express the other's shifted sums around this state's shift K:
   // sum(x - K) = S' + n'(K' - K); sum((x - K)^2) = Q' + 2(K' - K)S' + n'(K' - K)^2.
@@ -123,6 +158,7 @@ void AggState::Merge(const AggState& o) {
     last_ = o.last_;
   }
   if (sketch_ && o.sketch_) sketch_->Merge(*o.sketch_);
+  return over_cap;
 }
 
 std::optional<double> AggState::Get(AggKind kind) const {

@@ -9,6 +9,12 @@
 // sums of (x - K) and (x - K)^2 with K = the first value added (the shifted
 // data algorithm): no division per value, and accurate when values sit far
 // from zero (e.g. 1e9 + small noise) because K removes the offset.
+//
+// Signal features (rms, kurtosis, zero-crossing rate, band energies...) need
+// the samples themselves in time order: Reset(.., max_samples > 0) makes the
+// state also buffer up to max_samples (time, value) pairs; values beyond the
+// cap still count in the other aggregates but not in the signal features,
+// and Add/Merge report them so the caller can count them.
 #pragma once
 
 #include <memory>
@@ -40,12 +46,17 @@ struct AggSpec {
 
 class AggState {
  public:
-  void Add(double value, TimeMicros time);
-  void Merge(const AggState& other);
-  void Reset(bool with_sketch);
+  // Returns false when the value did not fit in the sample buffer.
+  bool Add(double value, TimeMicros time);
+  // Returns how many of the other's samples did not fit in the buffer.
+  size_t Merge(const AggState& other);
+  void Reset(bool with_sketch, size_t max_samples = 0);
   // The aggregate's value, or nullopt when no value was added (count gives 0).
   std::optional<double> Get(AggKind kind) const;
   uint64_t count() const { return count_; }
+  // The buffered samples in time order (stable for equal times); empty when
+  // no buffer was requested.
+  void SamplesInTimeOrder(std::vector<double>& out) const;
 
  private:
   uint64_t count_ = 0;
@@ -60,6 +71,13 @@ class AggState {
   TimeMicros first_time_ = 0;
   TimeMicros last_time_ = 0;
   std::unique_ptr<QuantileSketch> sketch_;
+  struct Sample {
+    TimeMicros time;
+    double value;
+  };
+  size_t max_samples_ = 0;
+  mutable bool samples_sorted_ = true;
+  mutable std::vector<Sample> samples_;  // sorted lazily by SamplesInTimeOrder
 };
 
 }  // namespace edgeflow

@@ -3,7 +3,9 @@
 // One include and one line per stage type.
 #include "stages/deadband.h"
 #include "stages/dedupe.h"
+#include "stages/features.h"
 #include "stages/filter.h"
+#include "stages/infer.h"
 #include "stages/map.h"
 #include "stages/resample.h"
 #include "stages/rule.h"
@@ -21,6 +23,8 @@ void RegisterBuiltinStages(Registry& registry) {
   registry.Add(DedupeStageDef());
   registry.Add(SmoothStageDef());
   registry.Add(ResampleStageDef());
+  registry.Add(FeaturesStageDef());
+  registry.Add(InferStageDef());
 }
 
 }  // namespace edgeflow

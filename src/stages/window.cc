@@ -5,6 +5,8 @@
 #include <deque>
 #include <unordered_map>
 
+#include "analytics/features/band_energy.h"
+#include "analytics/features/signal_features.h"
 #include "config/units.h"
 #include "stages/aggregator.h"
 #include "stages/stage_util.h"
@@ -23,6 +25,15 @@ struct KeyPart {
   Symbol name;
 };
 
+// A signal-feature aggregate (rms, kurtosis, band energy...), computed from
+// the window's buffered samples of one input field.
+struct SignalSpec {
+  size_t input;                                   // index in inputs
+  std::optional<analytics::SignalFeature> feature;  // nullopt: band energy
+  size_t band = 0;                                // band energy: index in bands
+  Symbol output;
+};
+
 struct WindowConfig {
   WindowKind kind = WindowKind::kTumbling;
   TimeMicros size = 0;
@@ -35,6 +46,10 @@ struct WindowConfig {
   std::vector<AggSpec> specs;
   std::vector<size_t> spec_input;  // spec -> index in inputs
   bool needs_sketch = false;
+  std::vector<SignalSpec> signal_specs;
+  std::vector<analytics::FrequencyBand> bands;
+  double sample_rate = 0;
+  size_t max_samples = 0;  // per window and field; 0 when no signal aggregate
   TimeMicros allowed_lateness = 0;
   LatePolicy late = LatePolicy::kDrop;
   int late_port = -1;
@@ -87,6 +102,8 @@ class WindowStage final : public Stage {
         window_limit_(ctx.counters.Dropped("max_windows_per_key")),
         not_in_window_(ctx.counters.Dropped("not_in_window")),
         evicted_(ctx.metrics->GetCounter("window_keys_evicted", ctx.counters.labels, "idle keys forgotten at max_keys")),
+        samples_over_cap_(ctx.metrics->GetCounter("window_samples_over_cap", ctx.counters.labels,
+                                                  "values left out of signal features at max_samples_per_window")),
         count_(Symbol::Intern("count")),
         revision_(Symbol::Intern("revision")),
         window_start_(Symbol::Intern("window_start")),
@@ -217,7 +234,7 @@ class WindowStage final : public Stage {
   void AddValues(WindowState& w, TimeMicros t) {
     ++w.events;
     for (size_t i = 0; i < values_.size(); ++i) {
-      if (!std::isnan(values_[i])) w.aggs[i].Add(values_[i], t);
+      if (!std::isnan(values_[i]) && !w.aggs[i].Add(values_[i], t)) samples_over_cap_->Add();
     }
   }
 
@@ -228,7 +245,7 @@ class WindowStage final : public Stage {
     it->start = start;
     it->end = end;
     it->aggs.resize(c_.inputs.size());
-    for (AggState& a : it->aggs) a.Reset(c_.needs_sketch);
+    for (AggState& a : it->aggs) a.Reset(c_.needs_sketch, c_.max_samples);
     next_due_ = std::min(next_due_, end);
     return *it;
   }
@@ -303,7 +320,9 @@ class WindowStage final : public Stage {
           target->events += w.events;
           target->revision = std::max(target->revision, w.revision);
           target->fired = target->fired || w.fired;
-          for (size_t a = 0; a < target->aggs.size(); ++a) target->aggs[a].Merge(w.aggs[a]);
+          for (size_t a = 0; a < target->aggs.size(); ++a) {
+            samples_over_cap_->Add(target->aggs[a].Merge(w.aggs[a]));
+          }
           const TimeMicros target_start = target->start;
           key.windows.erase(key.windows.begin() + static_cast<std::ptrdiff_t>(i));
           for (WindowState& s : key.windows) {
@@ -370,14 +389,14 @@ class WindowStage final : public Stage {
     w.events = 0;
     w.revision = 0;
     if (w.aggs.size() != n) w.aggs.resize(n);
-    for (AggState& a : w.aggs) a.Reset(c_.needs_sketch);
+    for (AggState& a : w.aggs) a.Reset(c_.needs_sketch, c_.max_samples);
     for (size_t s = 0; s < times.size(); ++s) {
       const TimeMicros st = times[s];
       if (st <= t - c_.size || st > t) continue;
       ++w.events;
       for (size_t i = 0; i < n; ++i) {
         const double v = values[s * n + i];
-        if (!std::isnan(v)) w.aggs[i].Add(v, st);
+        if (!std::isnan(v) && !w.aggs[i].Add(v, st)) samples_over_cap_->Add();
       }
     }
     EmitResult(key, w, results_, /*time=*/t);
@@ -399,6 +418,7 @@ class WindowStage final : public Stage {
         r.SetDouble(c_.specs[s].output, *v);
       }
     }
+    EmitSignalFeatures(w, r);
     if (c_.kind == WindowKind::kSession) {
       r.SetDouble(duration_, static_cast<double>(w.last_event - w.start) / kMicrosPerSecond);
     }
@@ -411,6 +431,31 @@ class WindowStage final : public Stage {
       r.SetString(window_end_, text);
     }
     if (w.revision > 0) r.SetInt(revision_, w.revision);
+  }
+
+  // Signal features of each input's buffered samples; undefined ones (NaN,
+  // e.g. the crest factor of silence) are left out like empty aggregates.
+  void EmitSignalFeatures(const WindowState& w, Event& r) {
+    size_t prepared = SIZE_MAX;
+    bool bands_ready = false;
+    for (const SignalSpec& spec : c_.signal_specs) {
+      if (spec.input != prepared) {
+        w.aggs[spec.input].SamplesInTimeOrder(samples_);
+        prepared = spec.input;
+        bands_ready = false;
+      }
+      double v;
+      if (spec.feature) {
+        v = analytics::ComputeSignalFeature(*spec.feature, samples_);
+      } else {
+        if (!bands_ready) {
+          fft_.Compute(samples_, c_.sample_rate, c_.bands, energies_);
+          bands_ready = true;
+        }
+        v = energies_[spec.band];
+      }
+      if (!std::isnan(v)) r.SetDouble(spec.output, v);
+    }
   }
 
   void FireUpTo(TimeMicros wm, Emitter& out) {
@@ -469,6 +514,7 @@ class WindowStage final : public Stage {
   Counter* window_limit_;
   Counter* not_in_window_;
   Counter* evicted_;
+  Counter* samples_over_cap_;
   Symbol count_, revision_, window_start_, window_end_, duration_;
 
   std::vector<std::unique_ptr<KeyState>> keys_;
@@ -480,11 +526,61 @@ class WindowStage final : public Stage {
   std::vector<WindowBounds> bounds_;
   std::vector<Due> due_;  // reused by FireUpTo
   WindowState sliding_state_;
+  std::vector<double> samples_;   // one input's samples, for signal features
+  std::vector<double> energies_;  // band energies of samples_
+  analytics::BandEnergyCalculator fft_;
   TimeMicros watermark_ = kNone;
   TimeMicros next_due_ = kNever;
   Batch results_;
   Batch late_;
 };
+
+// sample_rate, bands and max_samples_per_window: the options of the signal
+// aggregates; band_energy expands into one output per band.
+void ParseSignalOptions(const ConfigNode& cfg, const std::vector<size_t>& wants_bands, WindowConfig& c) {
+  const bool signal = !c.signal_specs.empty() || !wants_bands.empty();
+  if (!signal) {
+    for (const char* key : {"bands", "sample_rate", "max_samples_per_window"}) {
+      if (cfg.Has(key)) cfg[key].Error("only used with signal aggregates (rms, kurtosis, band_energy...)");
+    }
+    return;
+  }
+  const int64_t max_samples = cfg["max_samples_per_window"].Int(8192);
+  if (max_samples < 1 || max_samples > 1'000'000) cfg["max_samples_per_window"].Error("must be between 1 and 1000000");
+  c.max_samples = static_cast<size_t>(std::clamp<int64_t>(max_samples, 1, 1'000'000));
+  if (wants_bands.empty()) {
+    if (cfg.Has("bands")) cfg["bands"].Error("only used with the band_energy aggregate");
+    return;
+  }
+  if (!cfg.Require("sample_rate") || !cfg.Require("bands")) return;
+  c.sample_rate = cfg["sample_rate"].Double(0);
+  if (!(c.sample_rate > 0)) cfg["sample_rate"].Error("must be > 0 (Hz)");
+  const ConfigNode bands = cfg["bands"];
+  if (!bands.is_map()) {
+    bands.Error("expected a map of name: [low_hz, high_hz]", "bands: { low: [0, 100], high: [100, 500] }");
+    return;
+  }
+  for (const std::string& name : bands.Keys()) {
+    const ConfigNode range = bands[name];
+    if (!range.is_sequence() || range.size() != 2) {
+      range.Error("expected [low_hz, high_hz]");
+      continue;
+    }
+    const double low = range.At(0).Double(-1);
+    const double high = range.At(1).Double(-1);
+    if (!(low >= 0 && high > low)) {
+      range.Error("needs 0 <= low_hz < high_hz");
+      continue;
+    }
+    c.bands.push_back({name, low, high});
+  }
+  for (const size_t input : wants_bands) {
+    const std::string field(c.inputs[input].name());
+    for (size_t b = 0; b < c.bands.size(); ++b) {
+      c.signal_specs.push_back({input, std::nullopt, b, Symbol::Intern(field + "_band_" + c.bands[b].name)});
+    }
+  }
+}
 
 std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
   const ConfigNode& cfg = ctx.config;
@@ -555,6 +651,7 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
   }
 
   // Aggregates: {field: [agg, ...]} or {field: agg}.
+  std::vector<size_t> wants_bands;  // inputs with band_energy
   ConfigNode aggs = cfg["aggregate"];
   if (aggs.defined() && !aggs.is_map()) aggs.Error("expected a map of field: [aggregates]");
   for (const std::string& field : aggs.Keys()) {
@@ -569,9 +666,22 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
     for (const std::string& name : list.StringList()) {
       const auto kind = ParseAggKind(name);
       if (!kind) {
-        const std::string close = ClosestMatch(name, AggKindNames());
+        if (const auto feature = analytics::ParseSignalFeature(name)) {
+          c.signal_specs.push_back({input_index, feature, 0,
+                                    Symbol::Intern(field + "_" + std::string(analytics::SignalFeatureName(*feature)))});
+          continue;
+        }
+        if (name == "band_energy") {
+          wants_bands.push_back(input_index);
+          continue;
+        }
+        std::vector<std::string> known = AggKindNames();
+        for (const std::string& f : analytics::SignalFeatureNames()) known.push_back(f);
+        known.push_back("band_energy");
+        const std::string close = ClosestMatch(name, known);
         list.Error("unknown aggregate '" + name + "'",
-                   close.empty() ? "aggregates: count sum mean min max stddev first last p50 p95 p99"
+                   close.empty() ? "aggregates: count sum mean min max stddev first last p50 p95 p99 "
+                                   "rms peak peak_to_peak crest skewness kurtosis zcr band_energy"
                                  : "did you mean '" + close + "'?");
         continue;
       }
@@ -580,6 +690,8 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
       c.spec_input.push_back(input_index);
     }
   }
+
+  ParseSignalOptions(cfg, wants_bands, c);
 
   c.allowed_lateness = cfg["allowed_lateness"].Duration(0);
   if (c.allowed_lateness < 0) cfg["allowed_lateness"].Error("must be >= 0");
@@ -606,6 +718,7 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
     if (p.kind == KeyPart::Kind::kField) ctx.output_schema.fields.insert(std::string(p.name.name()));
   }
   for (const AggSpec& s : c.specs) ctx.output_schema.fields.insert(std::string(s.output.name()));
+  for (const SignalSpec& s : c.signal_specs) ctx.output_schema.fields.insert(std::string(s.output.name()));
   if (c.kind == WindowKind::kSession) ctx.output_schema.fields.insert("duration_s");
   if (c.emit_bounds) {
     ctx.output_schema.fields.insert("window_start");
@@ -627,7 +740,10 @@ ComponentDef WindowStageDef() {
       "`time` = window start, the key, `count` and `<field>_<aggregate>` fields. Aggregates: "
       "count, sum, mean, min, max, stddev (sample), first, last, p50, p95, p99 (p-values from "
       "a sketch with 1% relative error). Late events follow `late`. Calendar windows use the "
-      "local calendar of `timezone`, so daily totals follow local midnight across DST changes.";
+      "local calendar of `timezone`, so daily totals follow local midnight across DST changes. "
+      "Signal aggregates for waveform data (rms, peak, peak_to_peak, crest, skewness, kurtosis, "
+      "zcr, band_energy) are computed from the window's samples in time order, at most "
+      "`max_samples_per_window` of them (see docs/analytics/features.md).";
   def.params = {
       {"type", "enum", "tumbling", "tumbling | hopping | sliding | session | calendar.", false},
       {"size", "duration", "", "Window length (tumbling, hopping, sliding).", false},
@@ -646,6 +762,11 @@ ComponentDef WindowStageDef() {
       {"max_windows_per_key", "integer", "1000", "Bound on open windows per key.", false},
       {"max_samples_per_key", "integer", "100000", "Bound on buffered events per key (sliding).", false},
       {"bounds", "bool", "false", "Add window_start and window_end (ISO 8601) to results.", false},
+      {"sample_rate", "number", "", "Sampling rate in Hz of the aggregated fields (band_energy).", false},
+      {"bands", "map", "", "band_energy bands, name: [low_hz, high_hz]; output `<field>_band_<name>`.", false},
+      {"max_samples_per_window", "integer", "8192",
+       "Signal aggregates: samples buffered per window and field; further values are left out of "
+       "the signal features and counted as window_samples_over_cap.", false},
   };
   def.example =
       "window: { size: 10s, aggregate: { vibration_rms: [mean, max, stddev], temperature_c: [mean, p95] } }";

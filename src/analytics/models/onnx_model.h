@@ -1,0 +1,28 @@
+// Small neural networks in ONNX, run by OpenCV's DNN module (CPU). Built
+// only with the EDGEFLOW_ONNX CMake option.
+//
+// The network takes one float input of shape [1, num_features] (or
+// [N, num_features]) and its first output, flattened, becomes
+// ModelOutput::outputs (and `value`, its first element). With int8
+// quantisation the network is quantised by cv::dnn::Net::quantize from the
+// calibration rows (inputs and outputs stay float).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analytics/models/model.h"
+#include "common/status.h"
+
+namespace edgeflow::analytics {
+
+struct OnnxOptions {
+  size_t num_features = 0;                      // from the stage's inputs
+  bool quantize_int8 = false;
+  std::vector<std::vector<float>> calibration;  // rows of num_features (int8)
+};
+
+Result<std::unique_ptr<Model>> LoadOnnxModel(const std::string& path, const OnnxOptions& options);
+
+}  // namespace edgeflow::analytics
