@@ -130,28 +130,22 @@ void ResonanceDetector::BuildFeatures() {
   }
 }
 
-double ResonanceDetector::Decide(const FuzzyArt::Result& result, double vigilance) {
+// A window is flagged when its novelty (1 - best match in the memory) beats
+// every novelty of the last `history_blocks` blocks: novelty relative to the
+// series' own recent past, so one fixed setting serves clean and noisy
+// series. The score is the margin by which the record was beaten; repeats
+// right after a detection are masked.
+double ResonanceDetector::Decide(double novelty) {
   const int block = blocks_seen_;
-  if (params_.mode == 1) {
-    const float novelty = static_cast<float>(1.0 - result.best_match);
-    float record = 0.0f;
-    for (int i = 0; i < std::min(history_count_, params_.history_blocks); ++i) record = std::max(record, novelty_history_[i]);
-    novelty_history_[history_count_ % params_.history_blocks] = novelty;
-    ++history_count_;
-    if (novelty <= record || novelty <= 0.0f) return 0.0;
-    const bool masked = block - last_detection_block_ <= params_.mask_blocks;
-    if (masked) return 0.0;
-    last_detection_block_ = block;
-    return (novelty - record) / novelty;
-  }
-  if (!result.created) return 0.0;
-  const bool masked = block - last_detection_block_ <= params_.mask_blocks;
-  if (masked && result.best_match >= last_detection_match_ * params_.remask_ratio) return 0.0;
+  float record = 0.0f;
+  const int filled = std::min(history_count_, params_.history_blocks);
+  for (int i = 0; i < filled; ++i) record = std::max(record, novelty_history_[i]);
+  novelty_history_[history_count_ % params_.history_blocks] = static_cast<float>(novelty);
+  ++history_count_;
+  if (novelty <= record || novelty <= 0.0) return 0.0;
+  if (block - last_detection_block_ <= params_.mask_blocks) return 0.0;
   last_detection_block_ = block;
-  last_detection_match_ = result.best_match;
-  // How far below the vigilance the best match is, relative to the room left.
-  const double miss = 1.0 - std::min(0.999, result.best_match);
-  return std::clamp((miss - (1.0 - vigilance)) / miss, 0.0, 1.0);
+  return (novelty - record) / novelty;
 }
 
 Verdict ResonanceDetector::Update(int64_t /*time_us*/, double value) {
@@ -210,7 +204,7 @@ Verdict ResonanceDetector::Update(int64_t /*time_us*/, double value) {
     return verdict;
   }
   verdict.warming_up = false;
-  verdict.score = Decide(art_->Learn(features_.data()), art_->vigilance());
+  verdict.score = Decide(1.0 - art_->Learn(features_.data()).best_match);
   return verdict;
 }
 

@@ -13,8 +13,7 @@
 // memories learn the warm-up at candidate vigilances and the finest one whose
 // memory stopped growing in the second half of the warm-up is kept. So a
 // clean series is watched at fine resolution and a noisy one at coarse.
-// After a detection, repeats are masked unless the new window is clearly
-// more novel than the one that fired.
+// After a detection, repeats are masked for `mask_blocks` blocks.
 #pragma once
 
 #include <array>
@@ -34,10 +33,8 @@ struct ResonanceParams {
   int max_categories = 200;   // ART memory bound per series
   double spike_fraction = 0.05;  // block keeps its extreme if this far from mean
   double alpha = 0.001;       // ART choice parameter
-  int mask_blocks = 24;       // repeats suppressed this many blocks after a detection
-  double remask_ratio = 0.9;  // ...unless match < ratio * match at the detection
-  int history_blocks = 1000;  // novelty record is kept over this many blocks
-  int mode = 1;
+  int history_blocks = 200;   // a detection must beat the novelty of this many past blocks
+  int mask_blocks = 24;       // no new detection this many blocks after one
 };
 
 // One fuzzy ART memory over complement-coded inputs of a fixed dimension.
@@ -76,7 +73,7 @@ class ResonanceDetector : public Detector {
   double Normalise(double value);
   double CloseBlock();
   void BuildFeatures();
-  double Decide(const FuzzyArt::Result& result, double vigilance);
+  double Decide(double novelty);
 
   ResonanceParams params_;
   double min_;
@@ -97,9 +94,7 @@ class ResonanceDetector : public Detector {
   std::vector<int> created_late_;  // categories made in the 2nd half of warm-up
   std::vector<std::vector<float>> late_novelty_;  // their novelties then
   std::unique_ptr<FuzzyArt> art_;
-  double last_score_ = 0.0;
   int last_detection_block_ = -1000000;
-  double last_detection_match_ = 0.0;
   double expected_ = 0.0;
   std::vector<float> novelty_history_;  // ring of the last history_blocks novelties
   int history_count_ = 0;
