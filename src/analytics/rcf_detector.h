@@ -26,8 +26,8 @@
 namespace edgeflow::analytics {
 
 struct RcfParams {
-  int shingle = 8;          // values per point
-  int trees = 30;           // trees in the forest
+  int shingle = 4;          // values per point
+  int trees = 20;           // trees in the forest
   int sample_size = 256;    // points kept per tree
   double time_decay = 0.0;  // reservoir decay per point; 0 means 1/(10*sample_size)
 };
