@@ -29,7 +29,7 @@ namespace edgeflow::analytics {
 struct ResonanceParams {
   int block = 6;              // raw points per downsampled block
   int window = 8;             // blocks per feature window
-  int warmup_blocks = 100;    // blocks learned before any decision
+  int warmup_blocks = 50;     // blocks learned before any decision
   int max_categories = 200;   // ART memory bound per series
   double spike_fraction = 0.05;  // block keeps its extreme if this far from mean
   double alpha = 0.001;       // ART choice parameter
