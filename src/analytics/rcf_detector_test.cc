@@ -22,7 +22,7 @@ RcfParams SmallForest() {
   return p;
 }
 
-std::vector<double> Run(const RcfParams& p, uint64_t seed, const std::vector<double>& values) {
+std::vector<double> ScoresOf(const RcfParams& p, uint64_t seed, const std::vector<double>& values) {
   SeriesInfo info{0.0, 100.0, seed};
   auto d = RcfFactory(p).Make(info);
   std::vector<double> scores;
@@ -33,9 +33,9 @@ std::vector<double> Run(const RcfParams& p, uint64_t seed, const std::vector<dou
 TEST(RcfDetectorTest, SameSeedSameScoresOtherSeedDiffers) {
   std::vector<double> values;
   for (int i = 0; i < 2000; ++i) values.push_back(Normal(i));
-  const auto a = Run(SmallForest(), 7, values);
-  const auto b = Run(SmallForest(), 7, values);
-  const auto c = Run(SmallForest(), 8, values);
+  const auto a = ScoresOf(SmallForest(), 7, values);
+  const auto b = ScoresOf(SmallForest(), 7, values);
+  const auto c = ScoresOf(SmallForest(), 8, values);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
 }
@@ -60,7 +60,7 @@ TEST(RcfDetectorTest, SpikeScoresAboveEveryNormalPoint) {
   std::vector<double> values;
   for (int i = 0; i < 3000; ++i) values.push_back(Normal(i));
   values[2500] = 98.0;
-  const auto scores = Run(SmallForest(), 3, values);
+  const auto scores = ScoresOf(SmallForest(), 3, values);
   const double normal_max = *std::max_element(scores.begin() + 1000, scores.begin() + 2500);
   EXPECT_GT(scores[2500], normal_max);
 }
@@ -68,7 +68,7 @@ TEST(RcfDetectorTest, SpikeScoresAboveEveryNormalPoint) {
 TEST(RcfDetectorTest, LevelShiftScoresAboveNormal) {
   std::vector<double> values;
   for (int i = 0; i < 3000; ++i) values.push_back(Normal(i) + (i >= 2500 ? 25.0 : 0.0));
-  const auto scores = Run(SmallForest(), 3, values);
+  const auto scores = ScoresOf(SmallForest(), 3, values);
   const double normal_max = *std::max_element(scores.begin() + 1000, scores.begin() + 2500);
   const double shift_max = *std::max_element(scores.begin() + 2500, scores.begin() + 2510);
   EXPECT_GT(shift_max, normal_max);
@@ -92,7 +92,7 @@ TEST(RcfDetectorTest, NonFiniteValuesAreSkipped) {
   const RcfParams p = SmallForest();
   std::vector<double> values;
   for (int i = 0; i < 1500; ++i) values.push_back(Normal(i));
-  const auto clean = Run(p, 5, values);
+  const auto clean = ScoresOf(p, 5, values);
   auto d = RcfFactory(p).Make(SeriesInfo{0.0, 100.0, 5});
   std::vector<double> scores;
   for (size_t i = 0; i < values.size(); ++i) {

@@ -134,7 +134,7 @@ void ResonanceDetector::BuildFeatures() {
 // every novelty of the last `history_blocks` blocks: novelty relative to the
 // series' own recent past, so one fixed setting serves clean and noisy
 // series. The score is the margin by which the record was beaten; repeats
-// right after a detection are masked.
+// right after a detection are masked unless remask_ratio times stronger.
 double ResonanceDetector::Decide(double novelty) {
   const int block = blocks_seen_;
   float record = 0.0f;
@@ -143,9 +143,16 @@ double ResonanceDetector::Decide(double novelty) {
   novelty_history_[history_count_ % params_.history_blocks] = static_cast<float>(novelty);
   ++history_count_;
   if (novelty <= record || novelty <= 0.0) return 0.0;
-  if (block - last_detection_block_ <= params_.mask_blocks) return 0.0;
+  const double score = (novelty - record) / novelty;
+  // Within the mask only a much stronger detection gets through, so a
+  // marginal record does not hide a real event right after it.
+  if (block - last_detection_block_ <= params_.mask_blocks &&
+      score <= params_.remask_ratio * last_detection_score_) {
+    return 0.0;
+  }
   last_detection_block_ = block;
-  return (novelty - record) / novelty;
+  last_detection_score_ = score;
+  return score;
 }
 
 Verdict ResonanceDetector::Update(int64_t /*time_us*/, double value) {

@@ -13,7 +13,8 @@
 // memories learn the warm-up at candidate vigilances and the finest one whose
 // memory stopped growing in the second half of the warm-up is kept. So a
 // clean series is watched at fine resolution and a noisy one at coarse.
-// After a detection, repeats are masked for `mask_blocks` blocks.
+// After a detection, repeats are masked for `mask_blocks` blocks unless
+// `remask_ratio` times stronger.
 #pragma once
 
 #include <array>
@@ -34,7 +35,8 @@ struct ResonanceParams {
   double spike_fraction = 0.05;  // block keeps its extreme if this far from mean
   double alpha = 0.001;       // ART choice parameter
   int history_blocks = 200;   // a detection must beat the novelty of this many past blocks
-  int mask_blocks = 24;       // no new detection this many blocks after one
+  int mask_blocks = 24;       // no new detection this many blocks after one...
+  double remask_ratio = 10.0;  // ...unless its score is this many times higher
 };
 
 // One fuzzy ART memory over complement-coded inputs of a fixed dimension.
@@ -95,6 +97,7 @@ class ResonanceDetector : public Detector {
   std::vector<std::vector<float>> late_novelty_;  // their novelties then
   std::unique_ptr<FuzzyArt> art_;
   int last_detection_block_ = -1000000;
+  double last_detection_score_ = 0.0;
   double expected_ = 0.0;
   std::vector<float> novelty_history_;  // ring of the last history_blocks novelties
   int history_count_ = 0;
