@@ -2,6 +2,8 @@
 
 #include "analytics/ensemble.h"
 #include "analytics/ewma_detector.h"
+#include "analytics/rcf_detector.h"
+#include "analytics/resonance_detector.h"
 #include "analytics/robust_z.h"
 #include "analytics/seasonal.h"
 
@@ -14,6 +16,8 @@ const std::vector<DetectorMethod>& DetectorMethods() {
        MakeEwma},
       {"seasonal", "Holt-Winters style: level plus a time-of-day (or any period) profile; copes with gaps",
        SeasonalParams(), MakeSeasonal},
+      {"rcf", "Streaming random cut forest over shingled values; score = expected codisplacement", RcfMethodParams(), MakeRcf},
+      {"resonance", "Fuzzy ART novelty over downsampled windows; flags new novelty records (sparse, NAB-oriented)", ResonanceMethodParams(), MakeResonance},
       {"ensemble", "Several methods on the same series, scores combined by max, mean or vote", EnsembleParams(),
        MakeEnsemble},
   };

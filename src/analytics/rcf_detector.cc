@@ -274,4 +274,22 @@ std::unique_ptr<Detector> RcfFactory::Make(const SeriesInfo& info) const {
   return std::make_unique<RcfDetector>(params_, info);
 }
 
+std::vector<MethodParam> RcfMethodParams() {
+  return {
+      {"shingle", "int", "4", "Values per point (1..64)"},
+      {"trees", "int", "20", "Trees in the forest (1..500)"},
+      {"sample_size", "int", "256", "Points kept per tree (4..8192)"},
+      {"time_decay", "double", "0", "Reservoir decay per point; 0 means 1/(10*sample_size)"},
+  };
+}
+
+std::shared_ptr<const DetectorFactory> MakeRcf(MethodParams& p) {
+  RcfParams c;
+  c.shingle = static_cast<int>(p.Int("shingle", c.shingle, 1, 64));
+  c.trees = static_cast<int>(p.Int("trees", c.trees, 1, 500));
+  c.sample_size = static_cast<int>(p.Int("sample_size", c.sample_size, 4, 8192));
+  c.time_decay = p.Double("time_decay", c.time_decay, 0, 1);
+  return std::make_shared<RcfFactory>(c);
+}
+
 }  // namespace edgeflow::analytics

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "analytics/detector.h"
+#include "analytics/method_params.h"
 
 namespace edgeflow::analytics {
 
@@ -101,5 +102,9 @@ class RcfFactory : public DetectorFactory {
  private:
   RcfParams params_;
 };
+
+// The method table's entry (src/analytics/detector_methods.cc).
+std::vector<MethodParam> RcfMethodParams();
+std::shared_ptr<const DetectorFactory> MakeRcf(MethodParams& params);
 
 }  // namespace edgeflow::analytics

@@ -227,4 +227,28 @@ std::unique_ptr<Detector> ResonanceFactory::Make(const SeriesInfo& info) const {
   return std::make_unique<ResonanceDetector>(params_, info);
 }
 
+std::vector<MethodParam> ResonanceMethodParams() {
+  return {
+      {"block", "int", "6", "Raw values per downsampled block (1..1000)"},
+      {"window", "int", "8", "Blocks per feature window (2..64)"},
+      {"warmup_blocks", "int", "50", "Blocks learned before any decision (window..100000)"},
+      {"max_categories", "int", "200", "Bound on the ART memory's categories (1..10000)"},
+      {"history_blocks", "int", "200", "A detection must beat the novelty of this many past blocks (1..100000)"},
+      {"mask_blocks", "int", "24", "No new detection this many blocks after one... (0..100000)"},
+      {"remask_ratio", "double", "10", "...unless its score is this many times higher (1..1e9)"},
+  };
+}
+
+std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& p) {
+  ResonanceParams c;
+  c.block = static_cast<int>(p.Int("block", c.block, 1, 1000));
+  c.window = static_cast<int>(p.Int("window", c.window, 2, 64));
+  c.warmup_blocks = static_cast<int>(p.Int("warmup_blocks", c.warmup_blocks, c.window, 100000));
+  c.max_categories = static_cast<int>(p.Int("max_categories", c.max_categories, 1, 10000));
+  c.history_blocks = static_cast<int>(p.Int("history_blocks", c.history_blocks, 1, 100000));
+  c.mask_blocks = static_cast<int>(p.Int("mask_blocks", c.mask_blocks, 0, 100000));
+  c.remask_ratio = p.Double("remask_ratio", c.remask_ratio, 1, 1e9);
+  return std::make_shared<ResonanceFactory>(c);
+}
+
 }  // namespace edgeflow::analytics

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "analytics/detector.h"
+#include "analytics/method_params.h"
 
 namespace edgeflow::analytics {
 
@@ -111,5 +112,9 @@ class ResonanceFactory : public DetectorFactory {
  private:
   ResonanceParams params_;
 };
+
+// The method table's entry (src/analytics/detector_methods.cc).
+std::vector<MethodParam> ResonanceMethodParams();
+std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& params);
 
 }  // namespace edgeflow::analytics
