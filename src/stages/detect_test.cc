@@ -65,7 +65,7 @@ TEST_F(DetectTest, FlagsASpikeWithScoreAndExplanation) {
 }
 
 TEST_F(DetectTest, SeriesAreIndependentPerDevice) {
-  Build("{ field: v, min_samples: 5 }");
+  Build("{ field: v, method: robust_z, min_samples: 5 }");
   for (int i = 0; i < 100; ++i) {
     Feed(10 + noise_(rng_), "a");
     Feed(1000 + noise_(rng_), "b");
@@ -76,7 +76,7 @@ TEST_F(DetectTest, SeriesAreIndependentPerDevice) {
 }
 
 TEST_F(DetectTest, KeyByAFieldSplitsSeries) {
-  Build("{ field: v, key_by: zone, min_samples: 5 }");
+  Build("{ field: v, method: robust_z, key_by: zone, min_samples: 5 }");
   for (int i = 0; i < 100; ++i) {
     Feed(10 + noise_(rng_), "same", "north");
     Feed(500 + noise_(rng_), "same", "south");
@@ -95,7 +95,7 @@ TEST_F(DetectTest, WarmupKeepsFlagsOffAndScoreZero) {
 }
 
 TEST_F(DetectTest, MaxSeriesEvictsTheLeastRecentlySeenAndCounts) {
-  Build("{ field: v, max_series: 2, min_samples: 3 }");
+  Build("{ field: v, method: ewma, max_series: 2, min_samples: 3 }");
   for (int i = 0; i < 10; ++i) {
     Feed(5, "a");
     Feed(5, "b");
@@ -149,7 +149,7 @@ TEST_F(DetectTest, SameSeedSameOutput) {
 TEST_F(DetectTest, ConfigErrorsAreReported) {
   EXPECT_NE(BuildError("{ field: v, method: nope }").find("unknown method 'nope'"), std::string::npos);
   EXPECT_NE(BuildError("{ field: v, windw: 5 }").find("'windw' is neither a detect option"), std::string::npos);
-  EXPECT_NE(BuildError("{ field: v, window: 1 }").find("window: must be between"), std::string::npos);
+  EXPECT_NE(BuildError("{ field: v, method: robust_z, window: 1 }").find("window: must be between"), std::string::npos);
   EXPECT_NE(BuildError("{ field: v, threshold: 2 }").find("threshold"), std::string::npos);
   EXPECT_NE(BuildError("{ method: ewma }").find("give the value to watch"), std::string::npos);
   EXPECT_NE(BuildError("{ field: v, methods: [robust_z, {method: ewma, alpha: 5}] }").find("ewma.alpha"),
