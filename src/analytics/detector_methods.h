@@ -23,7 +23,7 @@ struct DetectorMethod {
   std::function<std::shared_ptr<const DetectorFactory>(MethodParams& params)> make;
 };
 
-inline constexpr std::string_view kDefaultDetectorMethod = "robust_z";
+inline constexpr std::string_view kDefaultDetectorMethod = "seasonal";
 
 const std::vector<DetectorMethod>& DetectorMethods();
 // nullptr when unknown.

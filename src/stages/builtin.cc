@@ -3,6 +3,7 @@
 // One include and one line per stage type.
 #include "stages/deadband.h"
 #include "stages/dedupe.h"
+#include "stages/detect.h"
 #include "stages/filter.h"
 #include "stages/map.h"
 #include "stages/resample.h"
@@ -21,6 +22,7 @@ void RegisterBuiltinStages(Registry& registry) {
   registry.Add(DedupeStageDef());
   registry.Add(SmoothStageDef());
   registry.Add(ResampleStageDef());
+  registry.Add(DetectStageDef());
 }
 
 }  // namespace edgeflow

@@ -62,21 +62,22 @@ Status ReadCsv(const std::string& path, HeaderFn header, RowFn row) {
   return Status::Ok();
 }
 
-Result<nlohmann::json> ReadJson(const std::string& path) {
+// ordered_json keeps the file's key order (profiles print in that order).
+Result<nlohmann::ordered_json> ReadJson(const std::string& path) {
   std::ifstream in(path);
   if (!in) return NotFound("cannot open " + path);
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::ordered_json::parse(in);
   } catch (const nlohmann::json::exception& e) {
     return InvalidData(path + ": " + e.what());
   }
 }
 
 Result<std::vector<Window>> ParseWindows(const std::string& path, const std::string& key,
-                                         const nlohmann::json& list) {
+                                         const nlohmann::ordered_json& list) {
   std::vector<Window> windows;
   if (!list.is_array()) return InvalidData(path + ": \"" + key + "\" is not a list of windows");
-  for (const nlohmann::json& pair : list) {
+  for (const nlohmann::ordered_json& pair : list) {
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
       return InvalidData(path + ": \"" + key + "\": a window must be [\"start\", \"end\"]");
     }
@@ -89,11 +90,11 @@ Result<std::vector<Window>> ParseWindows(const std::string& path, const std::str
   return windows;
 }
 
-Result<std::vector<Profile>> ParseProfiles(const std::string& path, const nlohmann::json& doc) {
+Result<std::vector<Profile>> ParseProfiles(const std::string& path, const nlohmann::ordered_json& doc) {
   std::vector<Profile> profiles;
   if (!doc.is_object()) return InvalidData(path + ": expected an object of profiles");
   for (const auto& [name, body] : doc.items()) {
-    const nlohmann::json* cost = body.is_object() && body.contains("CostMatrix") ? &body["CostMatrix"] : nullptr;
+    const nlohmann::ordered_json* cost = body.is_object() && body.contains("CostMatrix") ? &body["CostMatrix"] : nullptr;
     if (cost == nullptr || !cost->is_object()) return InvalidData(path + ": profile \"" + name + "\" has no CostMatrix");
     Profile p{name, {}};
     for (auto [field, out] : {std::pair{"tpWeight", &p.cost.tp}, {"fpWeight", &p.cost.fp}, {"fnWeight", &p.cost.fn}}) {
@@ -105,8 +106,6 @@ Result<std::vector<Profile>> ParseProfiles(const std::string& path, const nlohma
     profiles.push_back(std::move(p));
   }
   if (profiles.empty()) return InvalidData(path + ": no profiles");
-  // nlohmann's object iterates in key order; NAB's table lists standard first.
-  std::stable_partition(profiles.begin(), profiles.end(), [](const Profile& p) { return p.name == "standard"; });
   return profiles;
 }
 
@@ -146,8 +145,8 @@ Result<DataFile> ReadDataFile(const std::string& path, const std::string& relati
 Result<Corpus> LoadCorpus(const std::string& dir) {
   const std::string windows_path = dir + "/labels/combined_windows.json";
   const std::string profiles_path = dir + "/config/profiles.json";
-  EF_ASSIGN_OR_RETURN(nlohmann::json windows_doc, ReadJson(windows_path));
-  EF_ASSIGN_OR_RETURN(nlohmann::json profiles_doc, ReadJson(profiles_path));
+  EF_ASSIGN_OR_RETURN(nlohmann::ordered_json windows_doc, ReadJson(windows_path));
+  EF_ASSIGN_OR_RETURN(nlohmann::ordered_json profiles_doc, ReadJson(profiles_path));
   if (!windows_doc.is_object()) return InvalidData(windows_path + ": expected an object");
 
   Corpus corpus;

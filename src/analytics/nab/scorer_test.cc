@@ -88,7 +88,9 @@ TEST(NabScorer, FalsePositiveCostGrowsWithDistanceFromThePrecedingWindow) {
   EXPECT_NEAR(t.Score(far)[1].score, -1.0 - 0.11, 1e-12);
   EXPECT_NEAR(t.Score(before)[1].score, -1.0 - 0.11, 1e-12);
   const auto rows = t.Score(probation);
-  for (const auto& r : rows) EXPECT_DOUBLE_EQ(r.score, -1.0);
+  ASSERT_EQ(rows.size(), 2u);  // 1.1 and 0.0: the probationary 0.9 is no candidate
+  EXPECT_DOUBLE_EQ(rows[0].score, -1.0);
+  EXPECT_DOUBLE_EQ(rows[1].threshold, 0.0);
 }
 
 TEST(NabScorer, DetectionIsScoreAtOrAboveThreshold) {
