@@ -2,6 +2,7 @@
 // 0 success, 1 runtime failure, 2 bad pipeline file or usage.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,18 @@ int CheckCommand(const std::vector<std::string>& paths, bool quiet);
 int DocsCommand(const std::string& out_dir);
 // Lists component types with their summaries.
 int ListCommand();
+
+// `edgeflow nab run|score|eval|methods`: the Numenta Anomaly Benchmark.
+struct NabOptions {
+  std::string action;       // run | score | eval | methods
+  std::string data_dir;     // NAB root: data/, labels/, config/
+  std::string method;       // detection method name
+  std::vector<std::string> set;  // key=value method parameters
+  std::string out_dir;      // run/eval: where result CSVs go
+  std::string results_dir;  // score: the result CSVs to score
+  uint64_t seed = 0;
+  bool brief = false;       // eval: one line (for bench/run_nab)
+};
+int NabCommand(const NabOptions& options);
 
 }  // namespace edgeflow

@@ -36,6 +36,27 @@ int main(int argc, char** argv) {
 
   auto* list_cmd = app.add_subcommand("list", "List the available sources, stages and sinks");
 
+  NabOptions nab;
+  auto* nab_cmd = app.add_subcommand("nab", "Numenta Anomaly Benchmark: run detection methods and score them");
+  nab_cmd->require_subcommand(1);
+  auto add_method_options = [&nab](CLI::App* cmd) {
+    cmd->add_option("--data", nab.data_dir, "NAB folder (data/, labels/, config/)")->required();
+    cmd->add_option("--method", nab.method, "Detection method (edgeflow nab methods)")->required();
+    cmd->add_option("--set", nab.set, "Method parameter key=value (repeatable)");
+    cmd->add_option("--seed", nab.seed, "Seed for methods that use randomness (default 0)");
+  };
+  auto* nab_run = nab_cmd->add_subcommand("run", "Run a method over every data file; write NAB result CSVs");
+  add_method_options(nab_run);
+  nab_run->add_option("--out", nab.out_dir, "Folder for the result CSVs")->required();
+  auto* nab_score = nab_cmd->add_subcommand("score", "Score NAB result CSVs (three profiles, normalised)");
+  nab_score->add_option("--data", nab.data_dir, "NAB folder (data/, labels/, config/)")->required();
+  nab_score->add_option("--results", nab.results_dir, "Folder of result CSVs")->required();
+  auto* nab_eval = nab_cmd->add_subcommand("eval", "Run a method and score it in one go");
+  add_method_options(nab_eval);
+  nab_eval->add_option("--out", nab.out_dir, "Also write the result CSVs here");
+  nab_eval->add_flag("--brief", nab.brief, "One line: method, the three scores, points/s");
+  auto* nab_methods = nab_cmd->add_subcommand("methods", "List the detection methods and their parameters");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -51,5 +72,9 @@ int main(int argc, char** argv) {
   if (*check_cmd) return CheckCommand(check_paths, quiet);
   if (*docs_cmd) return DocsCommand(docs_dir);
   if (*list_cmd) return ListCommand();
+  if (*nab_cmd) {
+    nab.action = *nab_run ? "run" : *nab_score ? "score" : *nab_eval ? "eval" : *nab_methods ? "methods" : "";
+    return NabCommand(nab);
+  }
   return kExitBadConfig;
 }

@@ -4,6 +4,7 @@
 #include "stages/deadband.h"
 #include "stages/dedupe.h"
 #include "stages/features.h"
+#include "stages/detect.h"
 #include "stages/filter.h"
 #include "stages/infer.h"
 #include "stages/map.h"
@@ -25,6 +26,7 @@ void RegisterBuiltinStages(Registry& registry) {
   registry.Add(ResampleStageDef());
   registry.Add(FeaturesStageDef());
   registry.Add(InferStageDef());
+  registry.Add(DetectStageDef());
 }
 
 }  // namespace edgeflow

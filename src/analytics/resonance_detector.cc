@@ -1,0 +1,254 @@
+#include "analytics/resonance_detector.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgeflow::analytics {
+namespace {
+
+// Candidate vigilances tried during warm-up, coarse to fine.
+constexpr std::array<double, 10> kVigilances = {0.6, 0.7, 0.76, 0.80, 0.84, 0.88, 0.91, 0.94, 0.96, 0.975};
+
+}  // namespace
+
+FuzzyArt::FuzzyArt(int dim, int max_categories, double vigilance, double alpha)
+    : dim2_(2 * dim),
+      max_categories_(max_categories),
+      vigilance_(vigilance),
+      alpha_(alpha),
+      weights_(static_cast<size_t>(max_categories) * dim2_),
+      norms_(max_categories),
+      last_used_(max_categories) {}
+
+FuzzyArt::Result FuzzyArt::Learn(const float* input) {
+  Result result;
+  ++clock_;
+  // |I| is dim for complement-coded input, so match = |I ^ w| / dim.
+  const double input_norm = dim2_ / 2.0;
+  int chosen = -1;
+  double chosen_choice = -1.0;
+  for (int j = 0; j < categories_; ++j) {
+    const float* w = &weights_[static_cast<size_t>(j) * dim2_];
+    double overlap = 0.0;
+    for (int k = 0; k < dim2_; ++k) overlap += std::min(input[k], w[k]);
+    const double match = overlap / input_norm;
+    result.best_match = std::max(result.best_match, match);
+    if (match < vigilance_) continue;
+    const double choice = overlap / (alpha_ + norms_[j]);
+    if (choice > chosen_choice) {
+      chosen_choice = choice;
+      chosen = j;
+    }
+  }
+  if (chosen < 0) {
+    result.created = true;
+    if (categories_ < max_categories_) {
+      chosen = categories_++;
+    } else {
+      // Memory full: the least recently used category makes room.
+      chosen = static_cast<int>(std::min_element(last_used_.begin(), last_used_.end()) -
+                                last_used_.begin());
+    }
+    std::copy(input, input + dim2_, &weights_[static_cast<size_t>(chosen) * dim2_]);
+  } else {
+    // Fast learning: the box grows just enough to hold the input.
+    float* w = &weights_[static_cast<size_t>(chosen) * dim2_];
+    for (int k = 0; k < dim2_; ++k) w[k] = std::min(w[k], input[k]);
+  }
+  const float* w = &weights_[static_cast<size_t>(chosen) * dim2_];
+  double norm = 0.0;
+  for (int k = 0; k < dim2_; ++k) norm += w[k];
+  norms_[chosen] = static_cast<float>(norm);
+  last_used_[chosen] = clock_;
+  return result;
+}
+
+size_t FuzzyArt::StateBytes() const {
+  return sizeof(*this) + weights_.capacity() * sizeof(float) + norms_.capacity() * sizeof(float) +
+         last_used_.capacity() * sizeof(uint32_t);
+}
+
+ResonanceDetector::ResonanceDetector(const ResonanceParams& params, const SeriesInfo& info)
+    : params_(params),
+      min_(info.min),
+      max_(info.max),
+      range_known_(std::isfinite(info.min) && std::isfinite(info.max)),
+      levels_(params.window, 0.0),
+      features_(4 * params.window, 0.0f) {
+  for (double vigilance : kVigilances) {
+    candidates_.push_back(std::make_unique<FuzzyArt>(2 * params_.window, params_.max_categories,
+                                                     vigilance, params_.alpha));
+  }
+  created_late_.assign(candidates_.size(), 0);
+  late_novelty_.resize(candidates_.size());
+}
+
+double ResonanceDetector::Normalise(double value) {
+  if (!range_known_) {
+    // No declared range: use the range seen so far.
+    if (!std::isfinite(min_) || value < min_) min_ = value;
+    if (!std::isfinite(max_) || value > max_) max_ = value;
+  }
+  const double span = max_ - min_;
+  if (!(span > 0.0)) return 0.5;
+  return std::clamp((value - min_) / span, -0.5, 1.5);
+}
+
+// A block's value is its mean, unless it holds a spike: then the extreme on
+// the side away from the running level, so short spikes survive downsampling.
+double ResonanceDetector::CloseBlock() {
+  const double mean = block_sum_ / block_count_;
+  if (blocks_seen_ == 0) level_average_ = mean;
+  level_average_ = 0.5 * (level_average_ + mean);
+  double value = block_max_;
+  if (std::abs(block_max_ - level_average_) < std::abs(block_min_ - level_average_)) {
+    value = block_min_;
+  }
+  if (std::abs(value - mean) < params_.spike_fraction) value = mean;
+  return value;
+}
+
+void ResonanceDetector::BuildFeatures() {
+  const int w = params_.window;
+  const int oldest = blocks_seen_ % w;  // ring position of the oldest block
+  double lo = levels_[0], hi = levels_[0];
+  for (double level : levels_) {
+    lo = std::min(lo, level);
+    hi = std::max(hi, level);
+  }
+  for (int i = 0; i < w; ++i) {
+    const double level = levels_[(oldest + i) % w];
+    const double in_range = std::clamp(level, 0.0, 1.0);
+    const double shape = hi > lo ? (level - lo) / (hi - lo) : 0.5;
+    const float a = static_cast<float>(in_range);
+    const float b = static_cast<float>(shape);
+    // Complement coding: [x, 1 - x] keeps box sizes meaningful.
+    features_[i] = a;
+    features_[w + i] = b;
+    features_[2 * w + i] = 1.0f - a;
+    features_[3 * w + i] = 1.0f - b;
+  }
+}
+
+// A window is flagged when its novelty (1 - best match in the memory) beats
+// every novelty of the last `history_blocks` blocks: novelty relative to the
+// series' own recent past, so one fixed setting serves clean and noisy
+// series. The score is the margin by which the record was beaten; repeats
+// right after a detection are masked unless remask_ratio times stronger.
+double ResonanceDetector::Decide(double novelty) {
+  const int block = blocks_seen_;
+  float record = 0.0f;
+  const int filled = std::min(history_count_, params_.history_blocks);
+  for (int i = 0; i < filled; ++i) record = std::max(record, novelty_history_[i]);
+  novelty_history_[history_count_ % params_.history_blocks] = static_cast<float>(novelty);
+  ++history_count_;
+  if (novelty <= record || novelty <= 0.0) return 0.0;
+  const double score = (novelty - record) / novelty;
+  // Within the mask only a much stronger detection gets through, so a
+  // marginal record does not hide a real event right after it.
+  if (block - last_detection_block_ <= params_.mask_blocks &&
+      score <= params_.remask_ratio * last_detection_score_) {
+    return 0.0;
+  }
+  last_detection_block_ = block;
+  last_detection_score_ = score;
+  return score;
+}
+
+Verdict ResonanceDetector::Update(int64_t /*time_us*/, double value) {
+  Verdict verdict;
+  verdict.expected = expected_;
+  verdict.deviation = value - expected_;
+  if (!std::isfinite(value)) {
+    verdict.warming_up = art_ == nullptr;
+    return verdict;
+  }
+  const double x = Normalise(value);
+  if (block_count_ == 0) {
+    block_sum_ = 0.0;
+    block_min_ = block_max_ = x;
+  }
+  ++block_count_;
+  block_sum_ += x;
+  block_min_ = std::min(block_min_, x);
+  block_max_ = std::max(block_max_, x);
+  if (block_count_ < params_.block) {
+    verdict.warming_up = art_ == nullptr;
+    verdict.score = 0.0;
+    return verdict;
+  }
+  expected_ = min_ + (block_sum_ / block_count_) * (max_ - min_);
+  levels_[blocks_seen_ % params_.window] = CloseBlock();
+  block_count_ = 0;
+  ++blocks_seen_;
+  verdict.expected = expected_;
+  verdict.deviation = value - expected_;
+  if (blocks_seen_ < params_.window) return verdict;  // first window not full
+  BuildFeatures();
+
+  if (art_ == nullptr) {
+    const bool late = blocks_seen_ > params_.warmup_blocks / 2;
+    for (size_t c = 0; c < candidates_.size(); ++c) {
+      const FuzzyArt::Result result = candidates_[c]->Learn(features_.data());
+      if (late && result.created) ++created_late_[c];
+      if (late) late_novelty_[c].push_back(static_cast<float>(1.0 - result.best_match));
+    }
+    if (blocks_seen_ >= params_.warmup_blocks) {
+      // Finest vigilance whose memory hardly grew over the 2nd half of warm-up.
+      size_t pick = 0;
+      for (size_t c = 0; c < candidates_.size(); ++c) {
+        if (created_late_[c] <= 1) pick = c;
+      }
+      art_ = std::move(candidates_[pick]);
+      novelty_history_.assign(params_.history_blocks, 0.0f);
+      for (float novelty : late_novelty_[pick]) {
+        novelty_history_[history_count_++ % params_.history_blocks] = novelty;
+      }
+      late_novelty_.clear();
+      candidates_.clear();
+      candidates_.shrink_to_fit();
+    }
+    return verdict;
+  }
+  verdict.warming_up = false;
+  verdict.score = Decide(1.0 - art_->Learn(features_.data()).best_match);
+  return verdict;
+}
+
+size_t ResonanceDetector::StateBytes() const {
+  size_t bytes = sizeof(*this) + levels_.capacity() * sizeof(double) +
+                 features_.capacity() * sizeof(float);
+  for (const auto& c : candidates_) bytes += c->StateBytes();
+  if (art_ != nullptr) bytes += art_->StateBytes();
+  return bytes;
+}
+
+std::unique_ptr<Detector> ResonanceFactory::Make(const SeriesInfo& info) const {
+  return std::make_unique<ResonanceDetector>(params_, info);
+}
+
+std::vector<MethodParam> ResonanceMethodParams() {
+  return {
+      {"block", "int", "6", "Raw values per downsampled block (1..1000)"},
+      {"window", "int", "8", "Blocks per feature window (2..64)"},
+      {"warmup_blocks", "int", "50", "Blocks learned before any decision (window..100000)"},
+      {"max_categories", "int", "200", "Bound on the ART memory's categories (1..10000)"},
+      {"history_blocks", "int", "200", "A detection must beat the novelty of this many past blocks (1..100000)"},
+      {"mask_blocks", "int", "24", "No new detection this many blocks after one... (0..100000)"},
+      {"remask_ratio", "double", "10", "...unless its score is this many times higher (1..1e9)"},
+  };
+}
+
+std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& p) {
+  ResonanceParams c;
+  c.block = static_cast<int>(p.Int("block", c.block, 1, 1000));
+  c.window = static_cast<int>(p.Int("window", c.window, 2, 64));
+  c.warmup_blocks = static_cast<int>(p.Int("warmup_blocks", c.warmup_blocks, c.window, 100000));
+  c.max_categories = static_cast<int>(p.Int("max_categories", c.max_categories, 1, 10000));
+  c.history_blocks = static_cast<int>(p.Int("history_blocks", c.history_blocks, 1, 100000));
+  c.mask_blocks = static_cast<int>(p.Int("mask_blocks", c.mask_blocks, 0, 100000));
+  c.remask_ratio = p.Double("remask_ratio", c.remask_ratio, 1, 1e9);
+  return std::make_shared<ResonanceFactory>(c);
+}
+
+}  // namespace edgeflow::analytics

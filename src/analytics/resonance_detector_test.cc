@@ -1,0 +1,124 @@
+#include "analytics/resonance_detector.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace edgeflow::analytics {
+namespace {
+
+// A daily-like cycle (288 points, like a day of 5-minute samples) with a
+// little deterministic jitter.
+double Normal(int i) { return 50.0 + 20.0 * std::sin(i * 2.0 * M_PI / 288.0) + ((i * 7919) % 11) * 0.05; }
+
+std::vector<double> ScoresOf(const std::vector<double>& values, SeriesInfo info = SeriesInfo{0.0, 100.0, 0}) {
+  auto d = ResonanceFactory(ResonanceParams{}).Make(info);
+  std::vector<double> scores;
+  for (size_t i = 0; i < values.size(); ++i) scores.push_back(d->Update(static_cast<int64_t>(i), values[i]).score);
+  return scores;
+}
+
+TEST(ResonanceDetectorTest, SameInputSameScores) {
+  std::vector<double> values;
+  for (int i = 0; i < 4000; ++i) values.push_back(Normal(i) + (i == 3000 ? 30.0 : 0.0));
+  EXPECT_EQ(ScoresOf(values), ScoresOf(values));
+}
+
+TEST(ResonanceDetectorTest, WarmUpLastsWarmupBlocks) {
+  const ResonanceParams p;
+  auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 100.0, 0});
+  int warming = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const Verdict v = d->Update(i, Normal(i));
+    if (v.warming_up) ++warming;
+    EXPECT_GE(v.score, 0.0);
+    EXPECT_LE(v.score, 1.0);
+  }
+  // The block that ends the warm-up is still a warm-up block.
+  EXPECT_EQ(warming, p.warmup_blocks * p.block);
+}
+
+// An injected spike is flagged, and scored above anything in the normal part
+// after warm-up (which is learned and stays silent).
+TEST(ResonanceDetectorTest, SpikeIsFlaggedNormalPartIsNot) {
+  std::vector<double> values;
+  for (int i = 0; i < 4000; ++i) values.push_back(Normal(i));
+  for (int i = 3000; i < 3004; ++i) values[i] += 35.0;
+  const auto scores = ScoresOf(values);
+  const double normal_max = *std::max_element(scores.begin() + 1500, scores.begin() + 3000);
+  const double spike_max = *std::max_element(scores.begin() + 3000, scores.begin() + 3048);
+  EXPECT_GT(spike_max, 0.0);
+  EXPECT_GT(spike_max, normal_max);
+}
+
+TEST(ResonanceDetectorTest, LevelShiftIsFlagged) {
+  std::vector<double> values;
+  for (int i = 0; i < 4000; ++i) values.push_back(Normal(i) + (i >= 3000 ? 20.0 : 0.0));
+  const auto scores = ScoresOf(values);
+  const double normal_max = *std::max_element(scores.begin() + 1500, scores.begin() + 3000);
+  const double shift_max = *std::max_element(scores.begin() + 3000, scores.begin() + 3100);
+  EXPECT_GT(shift_max, normal_max);
+}
+
+TEST(ResonanceDetectorTest, WorksWithoutDeclaredRange) {
+  std::vector<double> values;
+  for (int i = 0; i < 4000; ++i) values.push_back(Normal(i));
+  for (int i = 3000; i < 3004; ++i) values[i] += 35.0;
+  const auto scores = ScoresOf(values, SeriesInfo{});
+  EXPECT_GT(*std::max_element(scores.begin() + 3000, scores.begin() + 3048), 0.0);
+}
+
+// Noise forces the category memory to fill up; it then recycles categories
+// instead of growing.
+TEST(ResonanceDetectorTest, StateBytesBoundedAfter100kPoints) {
+  ResonanceParams p;
+  p.max_categories = 20;  // fills early; keeps the test fast
+  auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 1.0, 0});
+  uint64_t x = 12345;
+  auto noise = [&x] {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(x >> 11) * 0x1.0p-53;
+  };
+  for (int i = 0; i < 1000; ++i) d->Update(i, noise());
+  const size_t after_warmup = d->StateBytes();
+  for (int i = 1000; i < 100000; ++i) d->Update(i, noise());
+  EXPECT_EQ(d->StateBytes(), after_warmup);
+  // Documented bound: per category 4*window float weights + norm + last-use
+  // stamp, plus the novelty history and fixed parts.
+  const size_t bound = p.max_categories * (4 * p.window * 4 + 8) + p.history_blocks * 4 + 1024;
+  EXPECT_LE(d->StateBytes(), bound);
+}
+
+TEST(ResonanceDetectorTest, NonFiniteValuesAreSkipped) {
+  std::vector<double> values;
+  for (int i = 0; i < 2000; ++i) values.push_back(Normal(i));
+  const auto clean = ScoresOf(values);
+  auto d = ResonanceFactory(ResonanceParams{}).Make(SeriesInfo{0.0, 100.0, 0});
+  std::vector<double> scores;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i == 900) {
+      EXPECT_EQ(d->Update(0, std::numeric_limits<double>::quiet_NaN()).score, 0.0);
+    }
+    scores.push_back(d->Update(static_cast<int64_t>(i), values[i]).score);
+  }
+  EXPECT_EQ(scores, clean);
+}
+
+TEST(FuzzyArtTest, IdenticalInputResonatesDifferentInputCreates) {
+  FuzzyArt art(2, 4, 0.9, 0.001);
+  const float a[4] = {0.1f, 0.2f, 0.9f, 0.8f};
+  const float b[4] = {0.9f, 0.9f, 0.1f, 0.1f};
+  EXPECT_TRUE(art.Learn(a).created);
+  const FuzzyArt::Result again = art.Learn(a);
+  EXPECT_FALSE(again.created);
+  EXPECT_NEAR(again.best_match, 1.0, 1e-6);
+  EXPECT_TRUE(art.Learn(b).created);
+  EXPECT_EQ(art.categories(), 2);
+}
+
+}  // namespace
+}  // namespace edgeflow::analytics
