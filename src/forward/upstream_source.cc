@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <unordered_map>
 
 #include "connectors/common/message_inbox.h"
@@ -91,6 +92,9 @@ class UpstreamSource final : public Source {
     acks_ = m->GetCounter("upstream_acks_sent", labels, "Batches acknowledged after commit");
     unacked_ = m->GetCounter("upstream_commit_failures", labels, "Batches not acknowledged: commit failed");
     bytes_ = m->GetCounter("upstream_bytes_received", labels, "Bytes of batch frames received");
+    if (const char* crash = std::getenv("EDGEFLOW_TEST_CRASH_AFTER_COMMIT")) {
+      crash_after_commits_ = std::strtoull(crash, nullptr, 10);
+    }
     if (config_.url.scheme == UpstreamUrl::Scheme::kMqtt) {
       receiver_ = MakeMqttBatchReceiver(config_.client, config_.topic_prefix, config_.share_group, &inbox_,
                                         ctx_.clock, ctx_.metrics, labels);
@@ -125,7 +129,15 @@ class UpstreamSource final : public Source {
     return PollResult::kData;
   }
 
-  void OnCommitted(const Status& status) override { SettleAll(status); }
+  void OnCommitted(const Status& status) override {
+    // Fault-test hook: die between the commit and the acknowledgement.
+    if (status.ok() && crash_after_commits_ > 0 && ++commits_ == crash_after_commits_) {
+      spdlog::warn("upstream source '{}': EDGEFLOW_TEST_CRASH_AFTER_COMMIT reached: exiting before the ack",
+                   ctx_.id);
+      std::_Exit(86);
+    }
+    SettleAll(status);
+  }
 
  private:
   struct Frame {
@@ -232,6 +244,8 @@ class UpstreamSource final : public Source {
   std::unordered_map<std::string, SeqRangeSet> pending_;  // seqs emitted in this step
   std::unordered_map<std::string, SeqRangeSet> recent_;   // seqs committed, per node
   RateLimitedLog log_;
+  uint64_t crash_after_commits_ = 0;
+  uint64_t commits_ = 0;
   Counter* batches_;
   Counter* records_;
   Counter* duplicates_;
