@@ -1,6 +1,7 @@
 // MQTT transport of the upstream sink (see batch_transport.h).
 #include <spdlog/spdlog.h>
 
+#include "common/log.h"
 #include "forward/batch_transport.h"
 
 namespace edgeflow {

@@ -4,6 +4,7 @@
 // durable uniqueness still catches a resend that old).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <utility>

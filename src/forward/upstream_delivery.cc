@@ -46,8 +46,12 @@ void DeliveryLoop::Start() {
 void DeliveryLoop::Stop(TimeMicros drain) {
   if (!thread_.joinable()) return;
   {
+    // Keep draining until the outbox is empty and acknowledged, or `drain`.
+    const TimeMicros deadline = Now() + drain;
     std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, std::chrono::microseconds(drain), [&] { return inflight_.empty(); });
+    while (Now() < deadline && !(inflight_.empty() && !outbox_->HasPending())) {
+      wake_.wait_for(lock, std::chrono::milliseconds(10));
+    }
   }
   stop_ = true;
   wake_.notify_all();

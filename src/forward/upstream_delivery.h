@@ -48,8 +48,9 @@ class DeliveryLoop {
   ~DeliveryLoop();
 
   void Start();
-  // Waits up to `drain` for the in-flight batches' acks, then stops the thread.
-  // Unacknowledged records stay in the outbox for the next run.
+  // Keeps delivering up to `drain` until the outbox is empty and every batch
+  // acknowledged, then stops the thread. What is left stays in the outbox
+  // for the next run.
   void Stop(TimeMicros drain);
   // A record was appended; `urgent` (an alert) wakes the loop at once.
   void Notify(bool urgent);

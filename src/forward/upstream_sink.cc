@@ -274,7 +274,9 @@ ComponentDef UpstreamSinkDef() {
       {"retry_min", "duration", "100ms", "First delay after a failed send.", false},
       {"retry_max", "duration", "30s", "Longest delay between failed sends (full jitter in between).", false},
       {"drain_timeout", "duration", "2s",
-       "At shutdown, how long to wait for acks of batches in flight (the rest stays in the outbox).", false},
+       "At shutdown, how long to keep draining the outbox (until it is empty and acknowledged); the rest "
+       "stays in the outbox for the next run.",
+       false},
   };
   for (ParamDef& p : mqtt::ConnectionParamDefs()) {
     if (p.name == "url") continue;

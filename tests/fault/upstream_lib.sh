@@ -38,16 +38,15 @@ $extra
 YAML
 }
 
-# write_drainer FILE URL: the same node and outbox with no new events.
+# write_drainer FILE URL: the same node and outbox with no new events; it
+# exits once the outbox is empty and acknowledged (or after drain_timeout).
 write_drainer() {
   local file="$1" url="$2"
+  : >"$WORK/empty.jsonl"
   cat >"$file" <<YAML
 node: node-a
 sources:
-  - id: quiet
-    type: mqtt
-    url: mqtt://127.0.0.1:$MQTT_PORT
-    topics: ["nothing/ever"]
+  - { id: nothing, type: replay, path: $WORK/empty.jsonl }
 sinks:
   - type: upstream
     url: $url
@@ -57,6 +56,7 @@ sinks:
     ack_timeout: 2s
     linger: 20ms
     retry_max: 500ms
+    drain_timeout: \${DRAIN_SECONDS}s
 YAML
 }
 
@@ -92,20 +92,17 @@ stop_node() {
   wait "$1" 2>/dev/null || true
 }
 
-# Drains the outbox to the receiver: runs the drainer until its --stats says
-# the backlog is empty (up to $2 seconds).
+# Drains the outbox to the receiver: runs the drainer, which exits once the
+# outbox is empty and acknowledged (up to $2 seconds), and checks its --stats.
 drain_outbox() {
-  local url="$1" limit="${2:-30}" i pid
+  local url="$1" limit="${2:-30}"
   write_drainer "$WORK/drainer.yaml" "$url"
-  for ((i = 0; i < limit / 3; i++)); do
-    : >"$WORK/drainer.err"
-    "$EDGEFLOW" run --stats --duration 3 "$WORK/drainer.yaml" >/dev/null 2>"$WORK/drainer.err" &
-    pid=$!
-    track "$pid"
-    wait "$pid" || true
-    if grep -Eq 'upstream_backlog_records\{[^}]*\} +0$' "$WORK/drainer.err"; then return 0; fi
-  done
-  fail "outbox not drained after ${limit}s: $(grep upstream_backlog "$WORK/drainer.err")"
+  DRAIN_SECONDS="$limit" "$EDGEFLOW" run --stats "$WORK/drainer.yaml" >/dev/null 2>"$WORK/drainer.err" &
+  local pid=$!
+  track "$pid"
+  wait "$pid" || fail "drainer failed"
+  grep -Eq 'upstream_backlog_records\{[^}]*\} +0$' "$WORK/drainer.err" ||
+    fail "outbox not drained after ${limit}s: $(grep upstream_backlog "$WORK/drainer.err")"
 }
 
 # check_received FILE_OR_DB: every seq 1..max exactly once, each device's
