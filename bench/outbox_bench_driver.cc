@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "forward/outbox.h"
 
 using namespace edgeflow;

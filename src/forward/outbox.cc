@@ -103,6 +103,7 @@ struct Segment {
   TimeMicros oldest_append = 0;
   TimeMicros newest_append = 0;
   std::vector<std::string> devices;  // the first few, for drop reports
+  std::vector<std::pair<uint64_t, uint64_t>> corrupt_ranges;  // [offset, end) found and reported at Open
 };
 
 enum class SlotState : uint8_t { kInFlight, kReturned, kAcked };
@@ -120,6 +121,7 @@ struct ClassState {
   std::string dir;
   std::deque<Segment> segments;  // oldest first; back() is active unless sealed
   int write_fd = -1;             // the active segment's
+  uint64_t active_generation = 0;  // changes with every new active segment
   std::string buffer;            // encoded records not yet written to the active segment
   uint64_t buffer_records = 0;
   uint64_t durable_bytes = 0;    // offset in the active segment up to which Peek may read
@@ -174,10 +176,7 @@ class Outbox::Impl {
   void StartThread();
 
   Result<uint64_t> Append(Priority p, std::string_view device, TimeMicros time, std::span<const uint8_t> payload);
-  Status Commit() {
-    std::lock_guard lock(mu_);
-    return GroupCommitLocked();
-  }
+  Status Commit() { return GroupCommit(); }
   size_t Peek(Priority p, size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out) {
     std::lock_guard lock(mu_);
     return PeekLocked(classes_[static_cast<int>(p)], max_records, max_bytes, out);
@@ -202,6 +201,7 @@ class Outbox::Impl {
   Status WriteBufferLocked(ClassState& cls);
   Status SyncActiveLocked(ClassState& cls);
   Status GroupCommitLocked();
+  Status GroupCommit();
   bool EvictOneLocked(Priority for_priority, const char* reason, const ClassState* keep_active_of);
   void DropBufferLocked(ClassState& cls, const char* reason);
   bool HasActive(const ClassState& cls) const { return !cls.segments.empty() && !cls.segments.back().sealed; }
@@ -234,6 +234,7 @@ class Outbox::Impl {
   mutable std::mutex mu_;
   std::array<ClassState, kPriorityCount> classes_;
   uint64_t next_seq_ = 1;
+  uint64_t segment_generation_ = 0;
   uint64_t disk_bytes_ = 0;
   uint64_t durable_seq_ = 0;
   Count fsyncs_;
@@ -356,7 +357,7 @@ Status Outbox::Impl::RecoverClass(ClassState& cls, const OutboxCheckpoint& check
     cls.read_segment = cls.segments.empty() ? 0 : cls.segments.back().id + 1;
     cls.read_offset = fmt_::kHeaderSize;
   }
-  return SyncDirectory(cls.dir);
+  return options_.fsync == FsyncPolicy::kNever ? Status::Ok() : SyncDirectory(cls.dir);
 }
 
 Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& data,
@@ -462,6 +463,7 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& 
                   options_.name, seg.path, next - offset, offset, lost, drop.first_seq, drop.last_seq);
     recent_drops_.push_back(std::move(drop));
     if (recent_drops_.size() > kMaxRecentDrops) recent_drops_.pop_front();
+    seg.corrupt_ranges.emplace_back(offset, next);
     offset = next;
   }
   ::close(fd);
@@ -498,6 +500,7 @@ Status Outbox::Impl::StartSegmentLocked(ClassState& cls) {
   }
   seg.file_bytes = fmt_::kHeaderSize;
   cls.write_fd = fd;
+  cls.active_generation = ++segment_generation_;
   cls.durable_bytes = fmt_::kHeaderSize;
   disk_bytes_ += fmt_::kHeaderSize;
   cls.segments.push_back(std::move(seg));
@@ -575,6 +578,61 @@ Status Outbox::Impl::GroupCommitLocked() {
   }
   if (first.ok()) durable_seq_ = committing;
   last_sync_ = clock_->Monotonic();
+  return first;
+}
+
+// Group commit without holding the mutex during fdatasync, so Append (the
+// executor thread) is not blocked by the disk: write the buffers and dup the
+// active segments' fds under the lock, sync the dups, then publish the new
+// durable offsets (a segment sealed meanwhile was synced by sealing).
+Status Outbox::Impl::GroupCommit() {
+  struct Pending {
+    int fd = -1;
+    uint64_t segment = 0;  // active_generation: still the same active segment?
+    uint64_t bytes = 0;
+  };
+  std::array<Pending, kPriorityCount> pending;
+  Status first;
+  uint64_t committing;
+  {
+    std::lock_guard lock(mu_);
+    committing = next_seq_ - 1;
+    last_sync_ = clock_->Monotonic();
+    for (int c = 0; c < kPriorityCount; ++c) {
+      ClassState& cls = classes_[c];
+      Status s = WriteBufferLocked(cls);
+      if (!s.ok() && first.ok()) first = s;
+      if (!HasActive(cls)) continue;
+      const Segment& seg = cls.segments.back();
+      if (options_.fsync == FsyncPolicy::kNever || cls.durable_bytes >= seg.file_bytes) {
+        cls.durable_bytes = seg.file_bytes;
+        continue;
+      }
+      pending[c] = {::dup(cls.write_fd), cls.active_generation, seg.file_bytes};
+      if (pending[c].fd < 0 && first.ok()) first = Errno("dup " + seg.path);
+    }
+  }
+  uint64_t synced = 0;
+  for (Pending& p : pending) {
+    if (p.fd < 0) continue;
+    if (::fdatasync(p.fd) != 0) {
+      if (first.ok()) first = Errno("fdatasync");
+      ::close(p.fd);
+      p.fd = -1;
+      continue;
+    }
+    ::close(p.fd);
+    ++synced;
+  }
+  std::lock_guard lock(mu_);
+  fsyncs_.Add(synced);
+  for (int c = 0; c < kPriorityCount; ++c) {
+    ClassState& cls = classes_[c];
+    if (pending[c].fd >= 0 && HasActive(cls) && cls.active_generation == pending[c].segment) {
+      cls.durable_bytes = std::max(cls.durable_bytes, pending[c].bytes);
+    }
+  }
+  if (first.ok()) durable_seq_ = std::max(durable_seq_, committing);
   return first;
 }
 
@@ -816,6 +874,7 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
   size_t bytes = 0;
   auto room = [&] { return added < max_records && (added == 0 || bytes < max_bytes); };
   TimeMicros too_old = options_.max_age > 0 ? clock_->Now() - options_.max_age : INT64_MIN;
+  OutboxDrop aged{cls.priority, "age", 0, 0, 0, {}};  // records skipped for age, reported once
 
   // Returned (nacked) records first, oldest first.
   for (Slot& slot : cls.window) {
@@ -855,6 +914,14 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
       cls.read_segment = seg->id + 1;
       continue;
     }
+    bool skipped = false;
+    for (const auto& [from, to] : seg->corrupt_ranges) {
+      if (from == cls.read_offset) {  // already reported by Open
+        cls.read_offset = to;
+        skipped = true;
+      }
+    }
+    if (skipped) continue;
     fmt_::RecordView view;
     size_t size = 0;
     auto data = ReadAt(cls, *seg, cls.read_offset, fmt_::kRecordPrefix, limit);
@@ -871,9 +938,15 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
       uint64_t lost_bytes = next;
       spdlog::error("outbox {}: {}: {} corrupt bytes at offset {} skipped (checksum mismatch)", options_.name,
                     seg->path, next, cls.read_offset);
+      OutboxDrop drop{cls.priority, "corrupt", lost, cls.read_floor, 0, {}};
+      fmt_::RecordView next_view;
+      size_t next_size;
+      if (next < rest.size() && fmt_::ParseRecord(rest.subspan(next), next_view, next_size) == fmt_::ParseOutcome::kOk) {
+        drop.last_seq = next_view.seq - 1;
+      }
       cls.read_offset += next;
       for (uint64_t i = 0; i < lost; ++i) MarkDone(cls, seg->id, lost_bytes / lost);
-      ReportDrop(cls, {cls.priority, "corrupt", lost, cls.read_floor, 0, {}});
+      ReportDrop(cls, std::move(drop));
       continue;
     }
     uint64_t offset = cls.read_offset;
@@ -882,8 +955,9 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
     if (!cls.acked_ahead.empty() && cls.acked_ahead.erase(view.seq) != 0) continue;  // counted done at Open
     if (view.append_time < too_old) {
       MarkDone(cls, seg->id, size);
-      OutboxDrop drop{cls.priority, "age", 1, view.seq, view.seq, {std::string(view.device)}};
-      ReportDrop(cls, std::move(drop));
+      if (aged.records++ == 0) aged.first_seq = view.seq;
+      aged.last_seq = view.seq;
+      AddDevice(aged.devices, view.device);
       continue;
     }
     cls.window.push_back({view.seq, seg->id, offset, static_cast<uint32_t>(size), SlotState::kInFlight});
@@ -893,6 +967,7 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
     ++added;
     bytes += view.payload.size();
   }
+  if (aged.records > 0) ReportDrop(cls, std::move(aged));
   return added;
 }
 
@@ -966,6 +1041,7 @@ bool Outbox::Impl::HasPending() const {
       if (slot.state == SlotState::kReturned) return true;
     }
     if (cls.window.size() >= options_.max_in_flight) continue;
+    if (options_.fsync == FsyncPolicy::kNever && !cls.buffer.empty()) return true;  // Peek writes it out
     for (const Segment& seg : cls.segments) {
       if (seg.id < cls.read_segment) continue;
       uint64_t from = seg.id == cls.read_segment ? cls.read_offset : fmt_::kHeaderSize;
@@ -994,7 +1070,7 @@ Status Outbox::Impl::WriteCheckpointLocked() {
     acks.acked.insert(acks.acked.end(), cls.acked_ahead.begin(), cls.acked_ahead.end());
     std::sort(acks.acked.begin(), acks.acked.end());
   }
-  Status s = WriteCheckpointFile(options_.path, checkpoint);
+  Status s = WriteCheckpointFile(options_.path, checkpoint, options_.fsync != FsyncPolicy::kNever);
   if (s.ok()) checkpoint_dirty_ = false;
   last_checkpoint_ = clock_->Monotonic();
   return s;
@@ -1029,12 +1105,15 @@ void Outbox::Impl::UpdateGaugesLocked() {
 }
 
 Status Outbox::Impl::Maintain() {
-  std::lock_guard lock(mu_);
   Status first;
-  TimeMicros mono = clock_->Monotonic();
-  if (mono - last_sync_ >= options_.fsync_interval) {
-    first = GroupCommitLocked();
+  bool commit_due;
+  {
+    std::lock_guard lock(mu_);
+    commit_due = clock_->Monotonic() - last_sync_ >= options_.fsync_interval;
   }
+  if (commit_due) first = GroupCommit();
+  std::lock_guard lock(mu_);
+  TimeMicros mono = clock_->Monotonic();
   if (options_.max_age > 0) {
     TimeMicros too_old = clock_->Now() - options_.max_age;
     for (auto& cls : classes_) {

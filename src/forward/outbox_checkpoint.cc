@@ -79,7 +79,7 @@ Status SyncDirectory(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteCheckpointFile(const std::string& dir, const OutboxCheckpoint& checkpoint) {
+Status WriteCheckpointFile(const std::string& dir, const OutboxCheckpoint& checkpoint, bool sync) {
   std::string text = EncodeCheckpoint(checkpoint);
   std::string tmp = dir + "/acks.tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -96,14 +96,14 @@ Status WriteCheckpointFile(const std::string& dir, const OutboxCheckpoint& check
     }
     done += static_cast<size_t>(n);
   }
-  if (::fdatasync(fd) != 0) {
+  if (sync && ::fdatasync(fd) != 0) {
     Status s = Errno("fdatasync " + tmp);
     ::close(fd);
     return s;
   }
   ::close(fd);
   if (::rename(tmp.c_str(), (dir + "/acks").c_str()) != 0) return Errno("rename " + tmp);
-  return SyncDirectory(dir);
+  return sync ? SyncDirectory(dir) : Status::Ok();
 }
 
 Result<OutboxCheckpoint> ReadCheckpointFile(const std::string& dir) {

@@ -25,8 +25,9 @@ std::string EncodeCheckpoint(const OutboxCheckpoint& checkpoint);
 // Corruption when the text is not a valid checkpoint (bad CRC, bad line).
 Result<OutboxCheckpoint> DecodeCheckpoint(const std::string& text);
 
-// Replaces `dir`/acks atomically.
-Status WriteCheckpointFile(const std::string& dir, const OutboxCheckpoint& checkpoint);
+// Replaces `dir`/acks atomically; `sync` = false skips the fsyncs (the
+// outbox's `never` policy: atomic against a process crash, not power loss).
+Status WriteCheckpointFile(const std::string& dir, const OutboxCheckpoint& checkpoint, bool sync = true);
 // NotFound when there is none; Corruption when it cannot be trusted.
 Result<OutboxCheckpoint> ReadCheckpointFile(const std::string& dir);
 
