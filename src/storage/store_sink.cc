@@ -240,7 +240,9 @@ ComponentDef StoreSinkDef() {
           tier.CheckKeys({"step", "keep"});
           tier.Require("step");
           tier.Require("keep");
-          RollupTier t{tier["step"].Duration(0), tier["keep"].Duration(0)};
+          // Fallbacks that pass the checks below: a missing or unparsable value
+          // is reported once, by Require or the parser.
+          RollupTier t{tier["step"].Duration(kMicrosPerSecond), tier["keep"].Duration(1)};
           if (t.step < kMicrosPerSecond || t.step % kMicrosPerSecond != 0) {
             tier["step"].Error("must be a whole number of seconds, at least 1s");
           } else if (!steps.insert(t.step).second) {
