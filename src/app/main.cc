@@ -36,6 +36,21 @@ int main(int argc, char** argv) {
 
   auto* list_cmd = app.add_subcommand("list", "List the available sources, stages and sinks");
 
+  QueryOptions query;
+  auto* query_cmd = app.add_subcommand("query", "Read series from a local store (the store sink's SQLite file)");
+  query_cmd->add_option("--db", query.db_path, "Store file");
+  query_cmd->add_option("--pipeline", query.pipeline_path, "Pipeline file whose store sink's path to read");
+  query_cmd->add_option("--from", query.from, "Start (inclusive): RFC 3339, now, or relative like -1h");
+  query_cmd->add_option("--to", query.to, "End (exclusive): RFC 3339, now, or relative like -5m");
+  query_cmd->add_option("--device", query.device, "Only this device");
+  query_cmd->add_option("--field", query.field, "Only this field");
+  query_cmd->add_option("--agg", query.agg, "Aggregate: mean | min | max | sum | count | last")
+      ->check(CLI::IsMember({"mean", "min", "max", "sum", "count", "last"}));
+  query_cmd->add_option("--step", query.step, "Bucket width with --agg, e.g. 1m (picks the roll-up tier)");
+  query_cmd->add_option("--format", query.format, "table | csv | json (JSON lines)")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  query_cmd->add_option("--limit", query.limit, "Most rows to print (0: no limit; default 10000)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -51,5 +66,6 @@ int main(int argc, char** argv) {
   if (*check_cmd) return CheckCommand(check_paths, quiet);
   if (*docs_cmd) return DocsCommand(docs_dir);
   if (*list_cmd) return ListCommand();
+  if (*query_cmd) return QueryCommand(query);
   return kExitBadConfig;
 }
