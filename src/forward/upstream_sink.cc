@@ -195,6 +195,10 @@ class UpstreamSink final : public Sink {
 
   void Close() override {
     if (!outbox_) return;
+    // Make the last records durable so the drain below can hand them out.
+    if (Status st = outbox_->Commit(); !st.ok()) {
+      spdlog::error("upstream sink '{}': outbox commit at close failed: {}", ctx_.id, st.ToString());
+    }
     delivery_->Stop(config_.drain_timeout);
     transport_->Stop();
     delivery_.reset();
