@@ -23,7 +23,22 @@ struct RunOptions {
   double duration_seconds = 0;  // 0: until stopped or sources end
 };
 
+struct QueryOptions {
+  std::string db_path;        // --db
+  std::string pipeline_path;  // --pipeline: take the path of its store sink
+  std::string from;           // RFC 3339, "now" or relative ("-1h")
+  std::string to;
+  std::string device;
+  std::string field;
+  std::string agg;   // mean | min | max | sum | count | last; empty: raw rows
+  std::string step;  // duration, with --agg
+  std::string format = "table";  // table | csv | json
+  size_t limit = 10000;          // rows; 0 = no limit
+};
+
 int RunCommand(const RunOptions& options);
+// Reads raw rows or aggregates of the local store (src/storage/).
+int QueryCommand(const QueryOptions& options);
 int CheckCommand(const std::vector<std::string>& paths, bool quiet);
 // Writes docs/reference/*.md for every registered component into `out_dir`.
 int DocsCommand(const std::string& out_dir);

@@ -2,6 +2,7 @@
 
 #include "connectors/builtin.h"
 #include "stages/builtin.h"
+#include "storage/builtin.h"
 
 namespace edgeflow {
 
@@ -10,6 +11,7 @@ const Registry& BuiltinRegistry() {
     auto* r = new Registry();  // lives for the process
     RegisterBuiltinConnectors(*r);
     RegisterBuiltinStages(*r);
+    RegisterBuiltinStorage(*r);
     return r;
   }();
   return *registry;

@@ -56,6 +56,20 @@ int main(int argc, char** argv) {
   nab_eval->add_option("--out", nab.out_dir, "Also write the result CSVs here");
   nab_eval->add_flag("--brief", nab.brief, "One line: method, the three scores, points/s");
   auto* nab_methods = nab_cmd->add_subcommand("methods", "List the detection methods and their parameters");
+  QueryOptions query;
+  auto* query_cmd = app.add_subcommand("query", "Read series from a local store (the store sink's SQLite file)");
+  query_cmd->add_option("--db", query.db_path, "Store file");
+  query_cmd->add_option("--pipeline", query.pipeline_path, "Pipeline file whose store sink's path to read");
+  query_cmd->add_option("--from", query.from, "Start (inclusive): RFC 3339, now, or relative like -1h");
+  query_cmd->add_option("--to", query.to, "End (exclusive): RFC 3339, now, or relative like -5m");
+  query_cmd->add_option("--device", query.device, "Only this device");
+  query_cmd->add_option("--field", query.field, "Only this field");
+  query_cmd->add_option("--agg", query.agg, "Aggregate: mean | min | max | sum | count | last")
+      ->check(CLI::IsMember({"mean", "min", "max", "sum", "count", "last"}));
+  query_cmd->add_option("--step", query.step, "Bucket width with --agg, e.g. 1m (picks the roll-up tier)");
+  query_cmd->add_option("--format", query.format, "table | csv | json (JSON lines)")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  query_cmd->add_option("--limit", query.limit, "Most rows to print (0: no limit; default 10000)");
 
   try {
     app.parse(argc, argv);
@@ -76,5 +90,6 @@ int main(int argc, char** argv) {
     nab.action = *nab_run ? "run" : *nab_score ? "score" : *nab_eval ? "eval" : *nab_methods ? "methods" : "";
     return NabCommand(nab);
   }
+  if (*query_cmd) return QueryCommand(query);
   return kExitBadConfig;
 }

@@ -17,6 +17,8 @@
 #include "connectors/replay/replay_source.h"
 #include "connectors/serial/serial_source.h"
 #include "connectors/sim/sim_source.h"
+#include "forward/upstream_sink.h"
+#include "forward/upstream_source.h"
 
 // One include and one line per source or sink type.
 
@@ -40,6 +42,8 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(HttpSourceDef());
   registry.Add(WebhookSinkDef());
   registry.AddAction(WebhookActionDef());
+  registry.Add(UpstreamSourceDef());
+  registry.Add(UpstreamSinkDef());
 }
 
 }  // namespace edgeflow

@@ -58,6 +58,7 @@ class DeadLetters {
 // Runtime services handed to every component at build time.
 struct ComponentContext {
   std::string id;                 // "clean", "stages[2]", "telemetry"
+  std::string node_name;          // the pipeline file's `node:`
   const Clock* clock = nullptr;
   MetricsRegistry* metrics = nullptr;
   ComponentCounters counters;
@@ -116,6 +117,14 @@ class Source {
   // data, so the executor may sleep until then; sources that need polling
   // (files, simulators, timers) keep the default.
   virtual bool NotifiesWakeup() const { return false; }
+
+  // Commit barrier (docs/architecture.md). A source that returns true is
+  // told, after each step in which it produced events, whether every sink
+  // committed what that step wrote: OnCommitted(Ok) after all sinks'
+  // Commit() succeeded, the first failure otherwise. The upstream source
+  // acknowledges batches to their sender only on Ok.
+  virtual bool WantsCommit() const { return false; }
+  virtual void OnCommitted(const Status& status) { (void)status; }
 };
 
 class Sink {
@@ -125,6 +134,13 @@ class Sink {
   virtual void Write(const Batch& batch) = 0;
   // Makes written data durable/visible (called on ticks and at shutdown).
   virtual void Flush() {}
+  // Makes everything written so far durable and reports whether it is; the
+  // executor calls it after a step that delivered events of a source that
+  // WantsCommit(). Sinks with transactions (store) override it.
+  virtual Status Commit() {
+    Flush();
+    return Status::Ok();
+  }
   virtual void Close() {}
 };
 

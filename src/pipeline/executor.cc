@@ -4,6 +4,8 @@
 #include <chrono>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 namespace edgeflow {
 
 class Executor::NodeEmitter final : public Emitter {
@@ -124,6 +126,18 @@ void Executor::Deliver(int stream, Batch& batch) {
   }
 }
 
+Status Executor::CommitSinks() {
+  Status first_failure;
+  for (SinkNode& sink : pipeline_->sinks) {
+    Status st = sink.sink->Commit();
+    if (st.ok()) continue;
+    sink.counters.ErrorsFor("commit")->Add();
+    if (commit_log_.Admit(*clock_)) spdlog::warn("sink '{}': commit failed: {}", sink.id, st.ToString());
+    if (first_failure.ok()) first_failure = st.WithContext("sink '" + sink.id + "'");
+  }
+  return first_failure;
+}
+
 void Executor::ProcessStage(size_t stage_index, Batch& batch) {
   StageNode& node = pipeline_->stages[stage_index];
   node.counters.in->Add(batch.size());
@@ -172,6 +186,9 @@ bool Executor::Step() {
       Deliver(pipeline_->sources[i].stream, poll_batch_);
     }
     DrainDeadLetters();
+    if (!poll_batch_.empty() && pipeline_->sources[i].source->WantsCommit()) {
+      pipeline_->sources[i].source->OnCommitted(CommitSinks());
+    }
     if (r == PollResult::kEnd) EndSource(i);
   }
   next_source_ = n == 0 ? 0 : (next_source_ + 1) % n;

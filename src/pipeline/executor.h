@@ -83,6 +83,7 @@ class Executor {
   class NodeEmitter;
 
   void Deliver(int stream, Batch& batch);
+  Status CommitSinks();
   void DrainDeadLetters();
   void ProcessStage(size_t stage_index, Batch& batch);
   void AfterSourceBatch(size_t source_index, const Batch& batch);
@@ -107,6 +108,7 @@ class Executor {
   size_t scratch_depth_ = 0;
   Batch poll_batch_;
   size_t next_source_ = 0;
+  RateLimitedLog commit_log_;
   bool finished_ = false;
   bool started_ = false;
   ExecutorStats stats_;

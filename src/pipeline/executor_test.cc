@@ -179,5 +179,116 @@ sinks: []
   EXPECT_EQ(diagnostics_.items().size(), 3u) << report;
 }
 
+// The commit barrier: a source that wants commits hears, after each step that
+// delivered its events, whether every sink committed them.
+struct CommitLog {
+  int commits = 0;                 // Commit() calls on the committing sink
+  bool fail = false;               // the committing sink fails its commits
+  std::vector<std::string> seen;   // OnCommitted results ("ok" or the message)
+  int to_produce = 0;              // events the committing source still emits
+};
+
+ComponentDef CommittingSourceDef(CommitLog* log, const std::string& type, bool wants) {
+  ComponentDef def;
+  def.kind = ComponentKind::kSource;
+  def.type = type;
+  def.make_source = [log, wants](BuildContext&) -> std::unique_ptr<Source> {
+    struct S final : Source {
+      CommitLog* log;
+      bool wants;
+      PollResult Poll(Batch& out, size_t) override {
+        if (log->to_produce == 0) return PollResult::kIdle;
+        --log->to_produce;
+        Event& e = out.Append();
+        e.device = Symbol::Intern("d");
+        return PollResult::kData;
+      }
+      bool WantsCommit() const override { return wants; }
+      void OnCommitted(const Status& st) override { log->seen.push_back(st.ok() ? "ok" : st.message()); }
+    };
+    auto s = std::make_unique<S>();
+    s->log = log;
+    s->wants = wants;
+    return s;
+  };
+  return def;
+}
+
+ComponentDef CommittingSinkDef(CommitLog* log) {
+  ComponentDef def;
+  def.kind = ComponentKind::kSink;
+  def.type = "committing";
+  def.make_sink = [log](BuildContext&) -> std::unique_ptr<Sink> {
+    struct K final : Sink {
+      CommitLog* log;
+      void Write(const Batch&) override {}
+      Status Commit() override {
+        ++log->commits;
+        return log->fail ? IoError("disk full") : Status::Ok();
+      }
+    };
+    auto k = std::make_unique<K>();
+    k->log = log;
+    return k;
+  };
+  return def;
+}
+
+class ExecutorCommitTest : public ExecutorTest {
+ protected:
+  std::unique_ptr<Pipeline> BuildCommitting(bool wants) {
+    registry_.Add(CommittingSourceDef(&log_, "producing", wants));
+    registry_.Add(CommittingSinkDef(&log_));
+    return Build(R"(
+sources: [{id: in, type: producing}]
+sinks:
+  - {type: keep}
+  - {type: committing}
+)");
+  }
+  CommitLog log_;
+};
+
+TEST_F(ExecutorCommitTest, ReportsSuccessAfterEverySinkCommitted) {
+  auto p = BuildCommitting(true);
+  ASSERT_TRUE(p) << diagnostics_.ToString();
+  Executor ex(p.get(), &clock_, &dead_letters_);
+  ASSERT_TRUE(ex.Start().ok());
+  log_.to_produce = 2;
+  EXPECT_TRUE(ex.Step());
+  EXPECT_TRUE(ex.Step());
+  EXPECT_FALSE(ex.Step());  // nothing produced: no commit, no callback
+  EXPECT_EQ(log_.commits, 2);
+  EXPECT_EQ(log_.seen, (std::vector<std::string>{"ok", "ok"}));
+  EXPECT_EQ(kept_.size(), 2u);  // delivered before the commit
+  ex.Finish();
+}
+
+TEST_F(ExecutorCommitTest, ReportsAFailedCommitAndCountsIt) {
+  auto p = BuildCommitting(true);
+  ASSERT_TRUE(p) << diagnostics_.ToString();
+  Executor ex(p.get(), &clock_, &dead_letters_);
+  ASSERT_TRUE(ex.Start().ok());
+  log_.fail = true;
+  log_.to_produce = 1;
+  ex.Step();
+  ASSERT_EQ(log_.seen.size(), 1u);
+  EXPECT_NE(log_.seen[0].find("disk full"), std::string::npos) << log_.seen[0];
+  EXPECT_EQ(metrics_.CounterTotal("errors"), 1u);
+  ex.Finish();
+}
+
+TEST_F(ExecutorCommitTest, OtherSourcesDoNotTriggerCommits) {
+  auto p = BuildCommitting(false);
+  ASSERT_TRUE(p) << diagnostics_.ToString();
+  Executor ex(p.get(), &clock_, &dead_letters_);
+  ASSERT_TRUE(ex.Start().ok());
+  log_.to_produce = 3;
+  for (int i = 0; i < 3; ++i) ex.Step();
+  EXPECT_EQ(log_.commits, 0);
+  EXPECT_TRUE(log_.seen.empty());
+  ex.Finish();
+}
+
 }  // namespace
 }  // namespace edgeflow

@@ -77,9 +77,11 @@ ComponentCounters MakeCounters(MetricsRegistry* metrics, ComponentKind kind, con
 }
 
 ComponentContext MakeServices(const BuildServices& s, const std::string& id,
-                              const ComponentCounters& counters, Wakeup* wakeup) {
+                              const ComponentCounters& counters, Wakeup* wakeup,
+                              const std::string& node_name) {
   ComponentContext c;
   c.id = id;
+  c.node_name = node_name;
   c.clock = s.clock;
   c.metrics = s.metrics;
   c.counters = counters;
@@ -157,7 +159,7 @@ void BuildSources(const ConfigNode& list, const BuildServices& s, Pipeline* p, S
     if (node.idle_timeout <= 0) item["idle_timeout"].Error("must be > 0");
     node.stream = streams->Declare(item["to"].String(kDefaultInputStream));
     node.counters = MakeCounters(s.metrics, ComponentKind::kSource, node.id);
-    BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get()), {}, {}, nullptr};
+    BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get(), p->node_name), {}, {}, nullptr};
     ctx.declare_output = [](const std::string&) { return 0; };
     ctx.registry = s.registry;
     node.source = def->make_source(ctx);
@@ -224,7 +226,7 @@ void BuildStages(const ConfigNode& list, const BuildServices& s, Pipeline* p, St
     }
     CheckDeclaredKeys(*def, config);
     std::vector<std::string> side_streams;
-    BuildContext ctx{config, MakeServices(s, node.id, node.counters, p->wakeup.get()), streams->SchemaOf(node.inputs),
+    BuildContext ctx{config, MakeServices(s, node.id, node.counters, p->wakeup.get(), p->node_name), streams->SchemaOf(node.inputs),
                      {}, nullptr};
     ctx.registry = s.registry;
     ctx.declare_output = [&side_streams](const std::string& stream) {
@@ -260,7 +262,7 @@ void BuildSinks(const ConfigNode& list, const BuildServices& s, Pipeline* p, con
     ids[node.id] = 1;
     node.inputs = ResolveInputs(item["from"], last_output, streams);
     node.counters = MakeCounters(s.metrics, ComponentKind::kSink, node.id);
-    BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get()), streams.SchemaOf(node.inputs), {},
+    BuildContext ctx{item, MakeServices(s, node.id, node.counters, p->wakeup.get(), p->node_name), streams.SchemaOf(node.inputs), {},
                      nullptr};
     ctx.declare_output = [](const std::string&) { return 0; };
     ctx.registry = s.registry;

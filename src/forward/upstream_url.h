@@ -1,0 +1,23 @@
+// The `url` of the upstream sink and source: mqtt://host:port (batches over a
+// broker) or http://host:port/path (POSTed batches; the source listens on
+// host:port and serves path).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/config_node.h"
+
+namespace edgeflow {
+
+struct UpstreamUrl {
+  enum class Scheme { kMqtt, kHttp } scheme = Scheme::kMqtt;
+  std::string host;
+  int port = 0;
+  std::string path = "/";  // http only
+};
+
+// Parses config[`url`]; errors go to the config's diagnostics.
+std::optional<UpstreamUrl> ParseUpstreamUrl(const ConfigNode& url);
+
+}  // namespace edgeflow

@@ -1,0 +1,140 @@
+# Shared pieces of the store-and-forward fault tests (tests/fault/upstream_*):
+# a sending node (sim -> upstream sink with an outbox) and a receiving node
+# (upstream source -> file or store sink), both real edgeflow processes,
+# through a real mosquitto, and the checks of what the receiver holds.
+# shellcheck source=../integration/lib.sh
+source "$(dirname "$0")/../integration/lib.sh"
+
+EDGEFLOW="$1"
+[[ -x "$EDGEFLOW" ]] || fail "usage: $0 path/to/edgeflow"
+
+
+# write_sender FILE URL [RATE] [EXTRA_SINK_LINES]: sim (4 devices at RATE ticks/s) -> upstream.
+write_sender() {
+  local file="$1" url="$2" rate="${3:-100Hz}" extra="${4:-}"
+  cat >"$file" <<YAML
+node: node-a
+sources:
+  - id: sim
+    type: sim
+    devices: 4
+    device_prefix: dev-
+    rate: $rate
+    fields:
+      v: { base: 10, noise: 1, round: 3 }
+sinks:
+  - type: upstream
+    url: $url
+    client_id: fault-sender
+    keepalive: 2s
+    connect_timeout: 2s
+    backoff_max: 500ms
+    outbox: { path: $WORK/outbox, fsync: never }
+    ack_timeout: 2s
+    linger: 20ms
+    retry_max: 500ms
+    batch_records: 200
+$extra
+YAML
+}
+
+# write_drainer FILE URL: the same node and outbox with no new events; it
+# exits once the outbox is empty and acknowledged (or after drain_timeout).
+write_drainer() {
+  local file="$1" url="$2"
+  : >"$WORK/empty.jsonl"
+  cat >"$file" <<YAML
+node: node-a
+sources:
+  - { id: nothing, type: replay, path: $WORK/empty.jsonl }
+sinks:
+  - type: upstream
+    url: $url
+    client_id: fault-sender
+    keepalive: 2s
+    outbox: { path: $WORK/outbox, fsync: never }
+    ack_timeout: 2s
+    linger: 20ms
+    retry_max: 500ms
+    drain_timeout: \${DRAIN_SECONDS}s
+YAML
+}
+
+# write_receiver FILE URL SINK_YAML
+write_receiver() {
+  local file="$1" url="$2" sink="$3"
+  cat >"$file" <<YAML
+node: receiver
+sources:
+  - id: up
+    type: upstream
+    url: $url
+    client_id: fault-receiver
+    clean_start: false
+    keepalive: 2s
+sinks:
+$sink
+YAML
+}
+
+# Starts edgeflow on a pipeline in the background; sets LAST_PID.
+start_node() {
+  local name="$1" file="$2"
+  shift 2
+  "$EDGEFLOW" run --stats --log-level info "$@" "$file" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
+  LAST_PID=$!
+  track "$LAST_PID"
+}
+
+# Stops a node with SIGTERM and waits for it.
+stop_node() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# Drains the outbox to the receiver: runs the drainer, which exits once the
+# outbox is empty and acknowledged (up to $2 seconds), and checks its --stats.
+drain_outbox() {
+  local url="$1" limit="${2:-30}"
+  write_drainer "$WORK/drainer.yaml" "$url"
+  DRAIN_SECONDS="$limit" "$EDGEFLOW" run --stats "$WORK/drainer.yaml" >/dev/null 2>"$WORK/drainer.err" &
+  local pid=$!
+  track "$pid"
+  wait "$pid" || fail "drainer failed"
+  grep -Eq 'upstream_backlog_records\{[^}]*\} +0$' "$WORK/drainer.err" ||
+    fail "outbox not drained after ${limit}s: $(grep upstream_backlog "$WORK/drainer.err")"
+}
+
+# check_received FILE_OR_DB: every seq 1..max exactly once, each device's
+# events in seq order. Prints the count.
+check_received() {
+  "$PY" - "$1" <<'PYEOF'
+import json, sqlite3, sys
+path = sys.argv[1]
+rows = []  # (device, seq) in stored order
+if path.endswith(".db"):
+    con = sqlite3.connect(path)
+    rows = [(d, int(s)) for d, s in con.execute(
+        "SELECT device, origin_seq FROM upstream_check ORDER BY rowid")]
+else:
+    with open(path) as f:
+        for line in f:
+            e = json.loads(line)
+            rows.append((e["device"], int(e["tags"]["origin_seq"])))
+seqs = [s for _, s in rows]
+if not seqs:
+    sys.exit("received nothing")
+dups = len(seqs) - len(set(seqs))
+if dups:
+    sys.exit(f"{dups} duplicate records")
+missing = set(range(1, max(seqs) + 1)) - set(seqs)
+if missing:
+    sys.exit(f"{len(missing)} seqs missing, e.g. {sorted(missing)[:5]}")
+last = {}
+for d, s in rows:
+    if s <= last.get(d, 0):
+        sys.exit(f"device {d}: seq {s} after {last[d]}")
+    last[d] = s
+print(len(seqs))
+PYEOF
+}
