@@ -551,7 +551,8 @@ Status Outbox::Impl::WriteBufferLocked(ClassState& cls) {
     // Filesystem full: make room by the overflow policy, else drop what waits in the buffer.
     if (!EvictOneLocked(cls.priority, "disk_full", &cls)) {
       DropBufferLocked(cls, "disk_full");
-      return ResourceExhausted("outbox " + options_.path + ": filesystem full (ENOSPC) and nothing may be evicted");
+      return ResourceExhausted("filesystem full (ENOSPC) writing " + seg.path +
+                               " and the overflow policy allows no eviction");
     }
   }
   return Status::Ok();
@@ -794,7 +795,7 @@ Result<uint64_t> Outbox::Impl::Append(Priority p, std::string_view device, TimeM
     Status s = WriteBufferLocked(cls);
     if (s.ok() && options_.fsync == FsyncPolicy::kAlways) s = SyncActiveLocked(cls);
     if (s.ok() && options_.fsync == FsyncPolicy::kAlways) durable_seq_ = seq;
-    if (!s.ok()) return s;
+    if (!s.ok()) return s.WithContext("outbox " + options_.name);
   }
   return seq;
 }
