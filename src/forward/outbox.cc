@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -263,7 +264,9 @@ Status Outbox::Impl::Init() {
   }
   if (options_.fsync_interval <= 0) return InvalidConfig("outbox: fsync_interval must be > 0");
   if (options_.max_in_flight == 0) return InvalidConfig("outbox: max_in_flight must be > 0");
-  if (::mkdir(options_.path.c_str(), 0755) != 0 && errno != EEXIST) return Errno("create " + options_.path);
+  std::error_code ec;
+  std::filesystem::create_directories(options_.path, ec);
+  if (ec) return IoError("create " + options_.path + ": " + ec.message());
 
   std::string lock_path = options_.path + "/LOCK";
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
