@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,7 +194,7 @@ class Outbox::Impl {
  private:
   // Open / recovery.
   Status RecoverClass(ClassState& cls, const OutboxCheckpoint& checkpoint, uint64_t& max_seq);
-  Status RecoverSegment(ClassState& cls, Segment& seg, std::string& data, const OutboxCheckpoint::ClassAcks& acks,
+  Status RecoverSegment(ClassState& cls, Segment& seg, const OutboxCheckpoint::ClassAcks& acks,
                         uint64_t& max_seq, bool& read_start_found);
 
   // Writing.
@@ -335,13 +336,12 @@ Status Outbox::Impl::RecoverClass(ClassState& cls, const OutboxCheckpoint& check
   std::sort(ids.begin(), ids.end());
 
   bool read_start_found = false;
-  std::string data;
   for (uint64_t id : ids) {
     Segment seg;
     seg.id = id;
     seg.path = cls.dir + "/" + fmt_::SegmentFileName(id);
     seg.sealed = true;
-    EF_RETURN_IF_ERROR(RecoverSegment(cls, seg, data, acks, max_seq, read_start_found));
+    EF_RETURN_IF_ERROR(RecoverSegment(cls, seg, acks, max_seq, read_start_found));
     if (seg.path.empty()) continue;  // deleted or set aside
     if (seg.done == seg.records) {
       ::unlink(seg.path.c_str());  // everything in it was acknowledged
@@ -363,7 +363,7 @@ Status Outbox::Impl::RecoverClass(ClassState& cls, const OutboxCheckpoint& check
   return options_.fsync == FsyncPolicy::kNever ? Status::Ok() : SyncDirectory(cls.dir);
 }
 
-Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& data,
+Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
                                     const OutboxCheckpoint::ClassAcks& acks, uint64_t& max_seq,
                                     bool& read_start_found) {
   int fd = ::open(seg.path.c_str(), O_RDWR | O_CLOEXEC);
@@ -373,19 +373,26 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& 
     ::close(fd);
     return Errno("stat " + seg.path);
   }
-  data.resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < data.size()) {
-    ssize_t n = ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status s = n < 0 ? Errno("read " + seg.path) : IoError("read " + seg.path + ": file shrank");
+  // Map the file: recovery reads every byte once, without copying it.
+  size_t file_size = static_cast<size_t>(st.st_size);
+  void* map = nullptr;
+  if (file_size > 0) {
+    map = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+      Status s = Errno("mmap " + seg.path);
       ::close(fd);
       return s;
     }
-    got += static_cast<size_t>(n);
+    ::madvise(map, file_size, MADV_SEQUENTIAL);
   }
-  auto bytes = Bytes(data);
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() {
+      if (p != nullptr) ::munmap(p, n);
+    }
+  } unmap{map, file_size};
+  std::span<const uint8_t> bytes(static_cast<const uint8_t*>(map), file_size);
   if (bytes.size() < fmt_::kHeaderSize) {
     // A crash right after creating the file: nothing was ever in it.
     ::close(fd);
@@ -450,7 +457,6 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& 
         ::close(fd);
         return s;
       }
-      data.resize(offset);
       bytes = bytes.first(offset);
       break;
     }
