@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -192,7 +194,7 @@ class Outbox::Impl {
  private:
   // Open / recovery.
   Status RecoverClass(ClassState& cls, const OutboxCheckpoint& checkpoint, uint64_t& max_seq);
-  Status RecoverSegment(ClassState& cls, Segment& seg, std::string& data, const OutboxCheckpoint::ClassAcks& acks,
+  Status RecoverSegment(ClassState& cls, Segment& seg, const OutboxCheckpoint::ClassAcks& acks,
                         uint64_t& max_seq, bool& read_start_found);
 
   // Writing.
@@ -263,7 +265,9 @@ Status Outbox::Impl::Init() {
   }
   if (options_.fsync_interval <= 0) return InvalidConfig("outbox: fsync_interval must be > 0");
   if (options_.max_in_flight == 0) return InvalidConfig("outbox: max_in_flight must be > 0");
-  if (::mkdir(options_.path.c_str(), 0755) != 0 && errno != EEXIST) return Errno("create " + options_.path);
+  std::error_code ec;
+  std::filesystem::create_directories(options_.path, ec);
+  if (ec) return IoError("create " + options_.path + ": " + ec.message());
 
   std::string lock_path = options_.path + "/LOCK";
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -332,13 +336,12 @@ Status Outbox::Impl::RecoverClass(ClassState& cls, const OutboxCheckpoint& check
   std::sort(ids.begin(), ids.end());
 
   bool read_start_found = false;
-  std::string data;
   for (uint64_t id : ids) {
     Segment seg;
     seg.id = id;
     seg.path = cls.dir + "/" + fmt_::SegmentFileName(id);
     seg.sealed = true;
-    EF_RETURN_IF_ERROR(RecoverSegment(cls, seg, data, acks, max_seq, read_start_found));
+    EF_RETURN_IF_ERROR(RecoverSegment(cls, seg, acks, max_seq, read_start_found));
     if (seg.path.empty()) continue;  // deleted or set aside
     if (seg.done == seg.records) {
       ::unlink(seg.path.c_str());  // everything in it was acknowledged
@@ -360,7 +363,7 @@ Status Outbox::Impl::RecoverClass(ClassState& cls, const OutboxCheckpoint& check
   return options_.fsync == FsyncPolicy::kNever ? Status::Ok() : SyncDirectory(cls.dir);
 }
 
-Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& data,
+Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
                                     const OutboxCheckpoint::ClassAcks& acks, uint64_t& max_seq,
                                     bool& read_start_found) {
   int fd = ::open(seg.path.c_str(), O_RDWR | O_CLOEXEC);
@@ -370,19 +373,26 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& 
     ::close(fd);
     return Errno("stat " + seg.path);
   }
-  data.resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < data.size()) {
-    ssize_t n = ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status s = n < 0 ? Errno("read " + seg.path) : IoError("read " + seg.path + ": file shrank");
+  // Map the file: recovery reads every byte once, without copying it.
+  size_t file_size = static_cast<size_t>(st.st_size);
+  void* map = nullptr;
+  if (file_size > 0) {
+    map = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+      Status s = Errno("mmap " + seg.path);
       ::close(fd);
       return s;
     }
-    got += static_cast<size_t>(n);
+    ::madvise(map, file_size, MADV_SEQUENTIAL);
   }
-  auto bytes = Bytes(data);
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() {
+      if (p != nullptr) ::munmap(p, n);
+    }
+  } unmap{map, file_size};
+  std::span<const uint8_t> bytes(static_cast<const uint8_t*>(map), file_size);
   if (bytes.size() < fmt_::kHeaderSize) {
     // A crash right after creating the file: nothing was ever in it.
     ::close(fd);
@@ -447,7 +457,6 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg, std::string& 
         ::close(fd);
         return s;
       }
-      data.resize(offset);
       bytes = bytes.first(offset);
       break;
     }
@@ -551,7 +560,8 @@ Status Outbox::Impl::WriteBufferLocked(ClassState& cls) {
     // Filesystem full: make room by the overflow policy, else drop what waits in the buffer.
     if (!EvictOneLocked(cls.priority, "disk_full", &cls)) {
       DropBufferLocked(cls, "disk_full");
-      return ResourceExhausted("outbox " + options_.path + ": filesystem full (ENOSPC) and nothing may be evicted");
+      return ResourceExhausted("filesystem full (ENOSPC) writing " + seg.path +
+                               " and the overflow policy allows no eviction");
     }
   }
   return Status::Ok();
@@ -794,7 +804,7 @@ Result<uint64_t> Outbox::Impl::Append(Priority p, std::string_view device, TimeM
     Status s = WriteBufferLocked(cls);
     if (s.ok() && options_.fsync == FsyncPolicy::kAlways) s = SyncActiveLocked(cls);
     if (s.ok() && options_.fsync == FsyncPolicy::kAlways) durable_seq_ = seq;
-    if (!s.ok()) return s;
+    if (!s.ok()) return s.WithContext("outbox " + options_.name);
   }
   return seq;
 }

@@ -384,6 +384,42 @@ TEST_F(OutboxTest, CorruptionAfterOpenIsCaughtWhenRead) {
   EXPECT_EQ(stats.recent_drops[0].last_seq, 4u);
 }
 
+TEST_F(OutboxTest, CorruptAckCheckpointIsIgnoredAndEverythingResent) {
+  {
+    auto outbox = Open(Options());
+    for (int i = 0; i < 4; ++i) Add(*outbox, Priority::kEvent, "d", "p");
+    std::vector<OutboxRecord> out;
+    outbox->Peek(Priority::kEvent, 2, 1 << 20, out);
+    std::vector<uint64_t> acks = {1, 2};
+    outbox->Ack(acks);
+  }
+  {
+    std::fstream f(dir_ / "acks", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(30);
+    f.put('9');  // breaks its checksum
+  }
+  auto outbox = Open(Options());
+  EXPECT_EQ(Drain(*outbox, Priority::kEvent), (std::vector<uint64_t>{1, 2, 3, 4}));  // at-least-once
+  EXPECT_EQ(Add(*outbox, Priority::kEvent, "d", "p"), 5u);
+}
+
+TEST_F(OutboxTest, SegmentOfAnUnknownVersionIsSetAsideNotDelivered) {
+  {
+    auto outbox = Open(Options());
+    Add(*outbox, Priority::kAlert, "d", "p");
+  }
+  auto segment = Segments("alert").back();
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);
+    f.put('\x02');  // version 2 (and the header CRC no longer matches)
+  }
+  auto outbox = Open(Options());
+  EXPECT_TRUE(Drain(*outbox, Priority::kAlert).empty());
+  EXPECT_TRUE(fs::exists(segment.string() + ".corrupt"));
+  EXPECT_EQ(outbox->Stats().classes[0].corrupt, 1u);
+}
+
 TEST_F(OutboxTest, SecondOpenOfTheSameDirectoryIsRefused) {
   auto first = Open(Options());
   auto second = Outbox::Open(Options());

@@ -48,7 +48,9 @@ std::vector<uint64_t> DrainAll(Outbox& outbox, Priority p) {
 }
 
 void PrintDrops(const OutboxStats& stats) {
+  size_t shown = 0;
   for (const auto& d : stats.recent_drops) {
+    if (++shown > 4) break;  // the first few of the last 32 are enough to read
     std::string devices;
     for (const auto& dev : d.devices) devices += dev + " ";
     std::printf("  drop: class=%s reason=%s records=%llu seq=%llu..%llu devices=%s\n",
