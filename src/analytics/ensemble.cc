@@ -54,16 +54,16 @@ std::unique_ptr<Detector> EnsembleFactory::Make(const SeriesInfo& info) const {
 
 std::vector<MethodParam> EnsembleParams() {
   return {
-      {"methods", "list of string", "robust_z,ewma", "Member methods (comma-separated; not ensemble)"},
-      {"combine", "string", "max", "max | mean | vote"},
+      {"methods", "list of string", "seasonal,ewma", "Member methods (comma-separated; not ensemble)"},
+      {"combine", "string", "mean", "max | mean | vote"},
       {"vote_threshold", "double", "0.5", "vote: a member votes when its score is >= this"},
       {"<member>.<param>", "", "", "A member's own parameter, e.g. robust_z.window=50"},
   };
 }
 
 std::shared_ptr<const DetectorFactory> MakeEnsemble(MethodParams& p) {
-  std::vector<std::string> names = p.Has("methods") ? p.List("methods") : std::vector<std::string>{"robust_z", "ewma"};
-  const std::string combine = p.Enum("combine", "max", {"max", "mean", "vote"});
+  std::vector<std::string> names = p.Has("methods") ? p.List("methods") : std::vector<std::string>{"seasonal", "ewma"};
+  const std::string combine = p.Enum("combine", "mean", {"max", "mean", "vote"});
   const double vote_threshold = p.Double("vote_threshold", 0.5, 0, 1);
   if (names.empty()) p.Error("methods", "list at least one method");
   std::vector<std::shared_ptr<const DetectorFactory>> members;

@@ -1,6 +1,6 @@
 // ensemble: several methods on the same series, their scores combined.
 //
-// combine: max (the most alarmed member), mean, or vote (the fraction of
+// combine: mean (the default), max (the most alarmed member), or vote (the fraction of
 // members whose score is >= vote_threshold). A member warming up does not
 // take part; the ensemble is warming up while all members are. expected and
 // deviation come from the first member that gives them. State and cost:

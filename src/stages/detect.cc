@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -395,7 +396,7 @@ ComponentDef DetectStageDef() {
       "infinite values are not fed (counted in `detect_values_skipped`) and get no outputs.\n\n"
       "The method's parameters are written inline, next to `method:` (e.g. `window: 50`); "
       "`methods:` (a list of names or `{method: name, param: value}` maps) runs an ensemble whose "
-      "scores are combined by `combine:` (max, mean or vote). Unknown keys are errors.\n\n"
+      "scores are combined by `combine:` (mean, max or vote). Unknown keys are errors.\n\n"
       "State is bounded: at most `max_series` keys keep detectors; a new key beyond that evicts the "
       "least recently seen one (counted in `detect_series_evicted`), which starts afresh if it "
       "comes back. Memory is about `max_series` x fields x the method's state (robust_z: 16 bytes "
@@ -409,7 +410,7 @@ ComponentDef DetectStageDef() {
       {"method", "string", std::string(analytics::kDefaultDetectorMethod),
        "Detection method: " + analytics::DetectorMethodNames() + ". Its parameters go inline.", false},
       {"methods", "list", "", "An ensemble: method names or {method: name, param: value} maps.", false},
-      {"combine", "enum", "max", "Ensemble: max | mean | vote.", false},
+      {"combine", "enum", "mean", "Ensemble: max | mean | vote.", false},
       {"key_by", "string or list", "device", "What makes a series: device, tags.<name> or field names.", false},
       {"threshold", "number", "0.5", "Scores >= this set the boolean output.", false},
       {"warmup", "integer", "0", "Values per series never flagged, after the method's own warm-up.", false},
