@@ -282,11 +282,7 @@ ComponentDef UpstreamSinkDef() {
        "stays in the outbox for the next run.",
        false},
   };
-  for (ParamDef& p : mqtt::ConnectionParamDefs()) {
-    if (p.name == "url") continue;
-    p.description = "MQTT only. " + p.description;
-    def.params.push_back(std::move(p));
-  }
+  AppendMqttOnlyParamDefs(def.params);
   def.example =
       "type: upstream\n"
       "url: mqtt://127.0.0.1:1883\n"

@@ -295,11 +295,7 @@ ComponentDef UpstreamSourceDef() {
       {"settle_timeout", "duration", "30s",
        "HTTP: how long a POST waits for its commit before answering 503 (the node resends).", false},
   };
-  for (ParamDef& p : mqtt::ConnectionParamDefs()) {
-    if (p.name == "url") continue;
-    p.description = "MQTT only. " + p.description;
-    def.params.push_back(std::move(p));
-  }
+  AppendMqttOnlyParamDefs(def.params);
   def.example =
       "type: upstream\n"
       "url: mqtt://127.0.0.1:1883\n"

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "connectors/mqtt/mqtt_options.h"
+
 namespace edgeflow {
 
 std::optional<UpstreamUrl> ParseUpstreamUrl(const ConfigNode& node) {
@@ -48,6 +50,14 @@ std::optional<UpstreamUrl> ParseUpstreamUrl(const ConfigNode& node) {
     return std::nullopt;
   }
   return url;
+}
+
+void AppendMqttOnlyParamDefs(std::vector<ParamDef>& params) {
+  for (ParamDef& p : mqtt::ConnectionParamDefs()) {
+    if (p.name == "url") continue;
+    p.description = "MQTT only. " + p.description;
+    params.push_back(std::move(p));
+  }
 }
 
 }  // namespace edgeflow

@@ -5,8 +5,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config_node.h"
+#include "pipeline/registry.h"
 
 namespace edgeflow {
 
@@ -19,5 +21,9 @@ struct UpstreamUrl {
 
 // Parses config[`url`]; errors go to the config's diagnostics.
 std::optional<UpstreamUrl> ParseUpstreamUrl(const ConfigNode& url);
+
+// Appends the MQTT connection options (all but `url`), marked "MQTT only",
+// that the upstream sink and source accept for an mqtt:// url.
+void AppendMqttOnlyParamDefs(std::vector<ParamDef>& params);
 
 }  // namespace edgeflow

@@ -325,20 +325,7 @@ Result<Store::Evicted> Store::ApplyRetention(TimeMicros wall_now) {
   return evicted;
 }
 
-Result<TimeMicros> Store::OldestRawTime() {
-  EF_ASSIGN_OR_RETURN(SqlStatement stmt, db_.Prepare("SELECT min(t) FROM raw WHERE series = ?"));
-  TimeMicros oldest = std::numeric_limits<TimeMicros>::max();
-  for (int64_t series : all_series_) {
-    stmt.BindInt(1, series);
-    const int rc = stmt.Step();
-    if (rc == SQLITE_ROW && stmt.ColumnType(0) != SQLITE_NULL) oldest = std::min(oldest, stmt.ColumnInt(0));
-    stmt.Reset();
-    if (rc != SQLITE_ROW) return db_.Error(rc, "finding the oldest raw row");
-  }
-  return oldest;
-}
-
-Result<TimeMicros> Store::OldestTierTime(const std::string& table) {
+Result<TimeMicros> Store::OldestTime(const std::string& table) {
   EF_ASSIGN_OR_RETURN(SqlStatement stmt, db_.Prepare("SELECT min(t) FROM " + table + " WHERE series = ?"));
   TimeMicros oldest = std::numeric_limits<TimeMicros>::max();
   for (int64_t series : all_series_) {
@@ -346,7 +333,7 @@ Result<TimeMicros> Store::OldestTierTime(const std::string& table) {
     const int rc = stmt.Step();
     if (rc == SQLITE_ROW && stmt.ColumnType(0) != SQLITE_NULL) oldest = std::min(oldest, stmt.ColumnInt(0));
     stmt.Reset();
-    if (rc != SQLITE_ROW) return db_.Error(rc, "finding the oldest roll-up row");
+    if (rc != SQLITE_ROW) return db_.Error(rc, "finding the oldest row of " + table);
   }
   return oldest;
 }
@@ -361,7 +348,7 @@ Result<uint64_t> Store::EvictForSize(double high, double low) {
     // The oldest data first: raw rows, then the finest tier, then coarser.
     uint64_t deleted = 0;
     Status st = InTransaction([&]() -> Status {
-      EF_ASSIGN_OR_RETURN(TimeMicros oldest, OldestRawTime());
+      EF_ASSIGN_OR_RETURN(TimeMicros oldest, OldestTime("raw"));
       if (oldest != kNone) {
         const TimeMicros cutoff = oldest + std::max<TimeMicros>((newest_time_ - oldest) / 16, kMicrosPerSecond);
         EF_ASSIGN_OR_RETURN(deleted, DeleteRawBefore(cutoff));
@@ -369,7 +356,7 @@ Result<uint64_t> Store::EvictForSize(double high, double low) {
       }
       for (const TierWriter& tier : tiers_) {
         const std::string table = RollupTableName(tier.tier.step);
-        EF_ASSIGN_OR_RETURN(TimeMicros tier_oldest, OldestTierTime(table));
+        EF_ASSIGN_OR_RETURN(TimeMicros tier_oldest, OldestTime(table));
         if (tier_oldest == kNone) continue;
         const TimeMicros cutoff =
             tier_oldest + std::max<TimeMicros>((newest_time_ - tier_oldest) / 16, tier.tier.step);

@@ -105,8 +105,8 @@ class Store {
   // Deletes raw rows of every series older than `cutoff`; returns the count.
   Result<uint64_t> DeleteRawBefore(TimeMicros cutoff);
   Result<uint64_t> DeleteTierBefore(const std::string& table, TimeMicros cutoff);
-  Result<TimeMicros> OldestRawTime();
-  Result<TimeMicros> OldestTierTime(const std::string& table);
+  // The oldest time in `table` (raw or a roll-up tier), over every series.
+  Result<TimeMicros> OldestTime(const std::string& table);
   Status InTransaction(const std::function<Status()>& body);
 
   StoreOptions options_;
