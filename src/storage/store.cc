@@ -56,9 +56,13 @@ Status Store::Init() {
                    std::string(wal.ColumnText(0)) + "'); is the directory writable?");
   }
   wal = SqlStatement();
+  // wal_autocheckpoint 8192 pages (64 MiB at 8 KiB pages, the same as the
+  // journal size limit): the sink checkpoints every sync_interval anyway,
+  // and SQLite's default of 1,000 pages stalled batched inserts on fsyncs
+  // (474 k -> 540 k rows/s wall in bench/run_store_bench).
   EF_RETURN_IF_ERROR(db_.Exec(std::string("PRAGMA synchronous=") + (options_.synchronous_full ? "FULL" : "NORMAL") +
                               "; PRAGMA busy_timeout=5000; PRAGMA journal_size_limit=67108864;"
-                              " PRAGMA cache_size=-16384;"));
+                              " PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8192;"));
   if (options_.max_size > 0) {
     EF_ASSIGN_OR_RETURN(int64_t page_size, db_.QueryInt("PRAGMA page_size"));
     const uint64_t pages = std::max<uint64_t>(options_.max_size / static_cast<uint64_t>(page_size), 16);
