@@ -85,6 +85,19 @@ print(f"worst absolute probability error {worst:.4f}")
 sys.exit(0 if worst < 0.1 else 1)'
   $PY -c "$python_abs_check" > int8.cmp || fail "int8: $(cat int8.cmp)"
   pass "onnx int8: $(cat int8.cmp)"
+  # The ONNX runtime is a plugin (edgeflow-onnx.so): without it, a clear
+  # error at check time and nothing else changes.
+  mkdir -p no-plugins
+  cat > onnx_noplugin.yaml <<YAML
+sources: [ { id: data, type: replay, path: inputs_complete.csv } ]
+stages: [ { infer: { model: mlp.onnx, inputs: [f0, f1, f2, f3] } } ]
+sinks: [ { type: stdout } ]
+YAML
+  if EDGEFLOW_PLUGIN_DIR="$WORK/no-plugins" "$BIN" check onnx_noplugin.yaml > noplugin.out 2>&1; then
+    fail "onnx without its plugin: check passed"
+  fi
+  grep -q "edgeflow-onnx.so is not installed" noplugin.out || fail "onnx without plugin: unclear error: $(cat noplugin.out)"
+  pass "onnx without its plugin: $(head -1 noplugin.out | cut -c1-120)"
 else
   echo "skip - ONNX (built without EDGEFLOW_ONNX)"
 fi

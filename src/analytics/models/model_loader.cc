@@ -7,10 +7,8 @@
 #include <sstream>
 
 #include "analytics/models/sklearn_model.h"
-#include "analytics/models/xgboost_model.h"
-#ifdef EDGEFLOW_ONNX
 #include "analytics/models/onnx_model.h"
-#endif
+#include "analytics/models/xgboost_model.h"
 
 namespace edgeflow::analytics {
 namespace {
@@ -52,13 +50,7 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-bool OnnxSupported() {
-#ifdef EDGEFLOW_ONNX
-  return true;
-#else
-  return false;
-#endif
-}
+bool OnnxSupported() { return OnnxPluginAvailable(); }
 
 Result<LoadedModel> LoadModelFile(const std::string& path, const ModelLoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
@@ -72,7 +64,6 @@ Result<LoadedModel> LoadModelFile(const std::string& path, const ModelLoadOption
 
   LoadedModel loaded;
   if (EndsWith(path, ".onnx")) {
-#ifdef EDGEFLOW_ONNX
     OnnxOptions onnx;
     onnx.num_features = options.num_inputs;
     onnx.quantize_int8 = options.quantize_int8;
@@ -80,9 +71,6 @@ Result<LoadedModel> LoadModelFile(const std::string& path, const ModelLoadOption
     auto model = LoadOnnxModel(path, onnx);
     if (!model.ok()) return model.status().WithContext(path);
     loaded.model = std::move(model).value();
-#else
-    return InvalidConfig(path + ": this edgeflow was built without ONNX support (CMake option EDGEFLOW_ONNX)");
-#endif
   } else {
     if (options.quantize_int8) return InvalidConfig(path + ": quantize: int8 applies to ONNX models only");
     const bool xgboost = bytes.find("\"learner\"") != std::string::npos;

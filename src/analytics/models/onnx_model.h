@@ -1,5 +1,6 @@
-// Small neural networks in ONNX, run by OpenCV's DNN module (CPU). Built
-// only with the EDGEFLOW_ONNX CMake option.
+// Small neural networks in ONNX, run by OpenCV's DNN module (CPU) inside the
+// optional plugin edgeflow-onnx.so (src/plugins/onnx/), which is loaded the
+// first time a pipeline uses an .onnx model.
 //
 // The network takes one float input of shape [1, num_features] (or
 // [N, num_features]) and its first output, flattened, becomes
@@ -23,6 +24,10 @@ struct OnnxOptions {
   std::vector<std::vector<float>> calibration;  // rows of num_features (int8)
 };
 
+// NotFound when the plugin is not installed (a build without OpenCV).
 Result<std::unique_ptr<Model>> LoadOnnxModel(const std::string& path, const OnnxOptions& options);
+
+// Whether the ONNX plugin can be loaded.
+bool OnnxPluginAvailable();
 
 }  // namespace edgeflow::analytics
