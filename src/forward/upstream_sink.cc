@@ -6,6 +6,7 @@
 #include "forward/batch_transport.h"
 #include "forward/event_codec.h"
 #include "forward/outbox.h"
+#include "forward/outbox_options.h"
 #include "forward/upstream_delivery.h"
 #include "forward/upstream_url.h"
 
@@ -31,26 +32,6 @@ bool ValidNodeId(std::string_view node) {
     if (!ok) return false;
   }
   return true;
-}
-
-void ParseOutboxOptions(const ConfigNode& node, OutboxOptions& o) {
-  if (!node.defined() || !node.is_map()) {
-    node.Error("an outbox is required", "outbox: { path: /var/lib/edgeflow/outbox, max_bytes: 1GB }");
-    return;
-  }
-  node.CheckKeys({"path", "max_bytes", "max_age", "fsync", "fsync_interval", "overflow"});
-  o.path = node["path"].String("");
-  if (o.path.empty()) node["path"].Error("a directory for the outbox is required");
-  o.max_bytes = node["max_bytes"].Size(o.max_bytes);
-  if (o.max_bytes < (1u << 20)) node["max_bytes"].Error("must be at least 1MB");
-  o.max_age = node["max_age"].Duration(0);
-  if (o.max_age < 0) node["max_age"].Error("must be >= 0 (0: no age bound)");
-  const std::string fsync = node["fsync"].Enum("interval", {"always", "interval", "never"});
-  o.fsync = fsync == "always" ? FsyncPolicy::kAlways : fsync == "never" ? FsyncPolicy::kNever : FsyncPolicy::kInterval;
-  o.fsync_interval = node["fsync_interval"].Duration(o.fsync_interval);
-  if (o.fsync_interval <= 0) node["fsync_interval"].Error("must be > 0");
-  const std::string overflow = node["overflow"].Enum("drop_oldest", {"drop_oldest", "drop_newest"});
-  o.overflow = overflow == "drop_newest" ? OverflowPolicy::kDropNewest : OverflowPolicy::kDropOldest;
 }
 
 // "4:1" -> (4, 1).
@@ -91,7 +72,7 @@ std::optional<UpstreamSinkConfig> ParseUpstreamSinkConfig(const BuildContext& ct
       c.topic_prefix.back() == '/') {
     config["topic_prefix"].Error("must be a topic without wildcards or a trailing /", "edgeflow/up");
   }
-  ParseOutboxOptions(config["outbox"], c.outbox);
+  ParseOutboxOptions(config["outbox"], c.outbox, "outbox: { path: /var/lib/edgeflow/outbox, max_bytes: 1GB }");
   c.outbox.name = ctx.services.id;
   c.outbox.metrics = ctx.services.metrics;
   const std::string priority = config["priority"].Enum("event", {"alert", "event", "telemetry"});
@@ -252,9 +233,7 @@ ComponentDef UpstreamSinkDef() {
        "for the life of the outbox.",
        false},
       {"outbox", "map", "",
-       "The durable outbox: `path` (directory, required), `max_bytes` (default 1GB), `max_age` (default 0: "
-       "no bound), `fsync` (`always` | `interval` | `never`, default interval), `fsync_interval` (100ms), "
-       "`overflow` (`drop_oldest` | `drop_newest`).",
+       "The durable outbox: " + OutboxOptionsHelp(),
        true},
       {"priority", "alert | event | telemetry", "event", "Outbox class of the events written here.", false},
       {"alert_field", "string", "rule",

@@ -8,12 +8,16 @@ Counter* ComponentCounters::Dropped(const std::string& reason) const {
 }
 
 Counter* ComponentCounters::ErrorsFor(const std::string& reason) const {
+  if (registry == nullptr) return Custom("errors", "");
+  return registry->GetCounter("errors", labels + ",reason=\"" + reason + "\"", "failures by reason");
+}
+
+Counter* ComponentCounters::Custom(const std::string& name, const std::string& help) const {
   if (registry == nullptr) {
-    static Counter unregistered;
+    static Counter unregistered;  // written, never read
     return &unregistered;
   }
-  return registry->GetCounter("errors", labels + ",reason=\"" + reason + "\"",
-                              "failures by reason");
+  return registry->GetCounter(name, labels, help);
 }
 
 }  // namespace edgeflow

@@ -41,6 +41,8 @@ struct ComponentCounters {
   // The counter of failures for `reason` (`errors{...,reason="timeout"}`);
   // never null (an unexported one without a registry).
   Counter* ErrorsFor(const std::string& reason) const;
+  // A counter of the component's own (`name{<labels>}`); never null.
+  Counter* Custom(const std::string& name, const std::string& help) const;
 };
 
 // Where an event goes when it is rejected: counted per reason, logged at a

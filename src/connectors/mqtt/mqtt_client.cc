@@ -69,6 +69,45 @@ void Client::Stop(TimeMicros drain) {
   thread_.join();
 }
 
+std::vector<Client::Undelivered> Client::TakeUndelivered() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Undelivered> out;
+  const auto take = [&](OutMessage& m) {
+    if (m.token == 0) out.push_back({std::move(m.topic), std::move(m.payload), m.qos, m.retain});
+  };
+  // In flight first: they were published before anything still queued.
+  // (Packet ids wrap, so order them by when they were sent.)
+  std::vector<InFlight*> inflight;
+  for (auto& [id, f] : inflight_) inflight.push_back(&f);
+  std::sort(inflight.begin(), inflight.end(), [](const InFlight* a, const InFlight* b) { return a->order < b->order; });
+  for (InFlight* f : inflight) take(f->message);
+  for (OutMessage& m : queue_) take(m);
+  inflight_.clear();
+  inflight_count_ = 0;
+  queue_.clear();
+  queued_bytes_ = 0;
+  return out;
+}
+
+std::vector<Client::Undelivered> Client::TakeQueued() {
+  std::vector<Undelivered> out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::deque<OutMessage> kept;
+    for (OutMessage& m : queue_) {
+      if (m.token != 0) {
+        kept.push_back(std::move(m));
+        continue;
+      }
+      queued_bytes_ -= m.topic.size() + m.payload.size() + 16;
+      out.push_back({std::move(m.topic), std::move(m.payload), m.qos, m.retain});
+    }
+    queue_ = std::move(kept);
+  }
+  room_.notify_all();
+  return out;
+}
+
 TimeMicros Client::Now() const { return SystemClock::Instance().Monotonic(); }
 
 void Client::WakeIo() {
@@ -355,7 +394,7 @@ bool Client::SendPending() {
     if (qos == 0) Report(m.token, true, "sent (QoS 0)");
     if (qos > 0) {
       m.qos = qos;
-      inflight_[ph.packet_id] = InFlight{std::move(m), false};
+      inflight_[ph.packet_id] = InFlight{std::move(m), false, ++sent_order_};
     }
     queue_.pop_front();
     moved = true;

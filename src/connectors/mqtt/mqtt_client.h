@@ -107,6 +107,21 @@ class Client {
   bool connected() const { return connected_.load(); }
   size_t queued_bytes() const;
 
+  // After Stop: removes and returns the messages published with `token` 0
+  // that were not delivered (QoS 1/2 in flight without an acknowledgement,
+  // then the queue, in publish order), so that an owner with a durable
+  // store can keep them for the next run.
+  struct Undelivered {
+    std::string topic;
+    std::string payload;
+    uint8_t qos = 0;
+    bool retain = false;
+  };
+  std::vector<Undelivered> TakeUndelivered();
+  // Any thread: removes and returns the queued (not yet sent) messages with
+  // `token` 0, in order.
+  std::vector<Undelivered> TakeQueued();
+
  private:
   struct OutMessage {
     std::string topic;
@@ -120,6 +135,7 @@ class Client {
   struct InFlight {
     OutMessage message;
     bool released = false;  // QoS 2: PUBREC received, PUBREL sent
+    uint64_t order = 0;     // when it was first sent (TakeUndelivered)
   };
   enum class ReadOutcome { kOk, kBlocked, kBroken };
 
@@ -172,6 +188,7 @@ class Client {
   std::map<uint16_t, InFlight> inflight_;
   std::map<uint16_t, bool> qos2_received_;  // packet id -> PUBREC sent
   uint16_t last_packet_id_ = 0;
+  uint64_t sent_order_ = 0;
   uint16_t server_receive_maximum_ = 65535;
   uint8_t server_maximum_qos_ = 2;
   TimeMicros keepalive_ = 0;
