@@ -27,6 +27,8 @@ struct Table {
   std::unordered_map<std::string_view, uint32_t> ids;  // keys point into chunks
   std::array<std::atomic<Chunk*>, kMaxChunks> chunks{};
   std::atomic<uint32_t> count{1};  // id 0 is the empty name
+  std::atomic<size_t> max_names{1000000};
+  std::atomic<uint64_t> refused{0};
 
   Table() {
     chunks[0].store(new Chunk(), std::memory_order_release);  // NOLINT: owned until exit
@@ -38,14 +40,13 @@ Table& GetTable() {
   return *table;
 }
 
-}  // namespace
-
-Symbol Symbol::Intern(std::string_view name) {
-  if (name.empty()) return Symbol();
-  Table& t = GetTable();
-  std::lock_guard lock(t.mu);
+Symbol InternLocked(Table& t, std::string_view name, bool bounded) {
   auto it = t.ids.find(name);
-  if (it != t.ids.end()) return FromId(it->second);
+  if (it != t.ids.end()) return Symbol::FromId(it->second);
+  if (bounded && t.count.load(std::memory_order_relaxed) - 1 >= t.max_names.load(std::memory_order_relaxed)) {
+    t.refused.fetch_add(1, std::memory_order_relaxed);
+    return Symbol();
+  }
   const uint32_t id = t.count.load(std::memory_order_relaxed);
   const size_t chunk_index = id >> kChunkBits;
   CHECK(chunk_index < kMaxChunks) << "symbol table full";
@@ -58,8 +59,28 @@ Symbol Symbol::Intern(std::string_view name) {
   slot.assign(name);
   t.ids.emplace(std::string_view(slot), id);
   t.count.store(id + 1, std::memory_order_release);
-  return FromId(id);
+  return Symbol::FromId(id);
 }
+
+}  // namespace
+
+Symbol Symbol::Intern(std::string_view name) {
+  if (name.empty()) return Symbol();
+  Table& t = GetTable();
+  std::lock_guard lock(t.mu);
+  return InternLocked(t, name, /*bounded=*/false);
+}
+
+Symbol Symbol::InternData(std::string_view name) {
+  if (name.empty()) return Symbol();
+  Table& t = GetTable();
+  std::lock_guard lock(t.mu);
+  return InternLocked(t, name, /*bounded=*/true);
+}
+
+void Symbol::SetMaxNames(size_t max_names) { GetTable().max_names.store(max_names); }
+size_t Symbol::MaxNames() { return GetTable().max_names.load(); }
+uint64_t Symbol::Refused() { return GetTable().refused.load(); }
 
 Symbol Symbol::Find(std::string_view name) {
   if (name.empty()) return Symbol();

@@ -6,6 +6,12 @@
 // symbol already returned by Intern(). Names live until the process exits, so
 // only intern bounded vocabularies (field names, device ids), never
 // arbitrary payload strings.
+//
+// Names that come from input data (JSON keys, device ids in payloads or
+// topics) go through InternData, which refuses a NEW name once the table
+// holds MaxNames() names: a feed whose keys never repeat (ids or times used
+// as keys) then gets its records rejected as `name_limit` instead of growing
+// the process's memory without bound.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +24,15 @@ class Symbol {
  public:
   constexpr Symbol() = default;  // the empty name, id 0
   static Symbol Intern(std::string_view name);
+  // Like Intern for a name taken from input data: the empty symbol when
+  // `name` is new and the table is at MaxNames() (counted in Refused()).
+  static Symbol InternData(std::string_view name);
+  // The bound InternData keeps (default 1,000,000 names; names interned by
+  // Intern count too).
+  static void SetMaxNames(size_t max_names);
+  static size_t MaxNames();
+  // How many names InternData refused so far.
+  static uint64_t Refused();
   // Returns the symbol for `name` if it was interned before, else the empty symbol.
   static Symbol Find(std::string_view name);
 

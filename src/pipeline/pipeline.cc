@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <map>
 
 namespace edgeflow {
@@ -280,9 +281,13 @@ std::unique_ptr<Pipeline> BuildPipeline(const LoadedConfig& config, const BuildS
   auto p = std::make_unique<Pipeline>();
   p->node_name = root["node"].String("edgeflow");
   ConfigNode settings = root["settings"];
-  settings.CheckKeys({"batch_size", "tick"});
+  settings.CheckKeys({"batch_size", "tick", "max_names"});
   p->settings.batch_size = static_cast<size_t>(settings["batch_size"].Int(1024));
   p->settings.tick = settings["tick"].Duration(100 * kMicrosPerMilli);
+  const int64_t max_names = settings["max_names"].Int(1'000'000);
+  if (max_names < 1000 || max_names > 10'000'000) settings["max_names"].Error("must be between 1000 and 10000000");
+  p->settings.max_names = static_cast<size_t>(std::clamp<int64_t>(max_names, 1000, 10'000'000));
+  Symbol::SetMaxNames(p->settings.max_names);
   if (p->settings.batch_size == 0 || p->settings.batch_size > 1'000'000) {
     settings["batch_size"].Error("must be between 1 and 1000000");
   }

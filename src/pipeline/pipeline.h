@@ -30,6 +30,9 @@ inline constexpr const char* kDefaultInputStream = "input";
 struct PipelineSettings {
   size_t batch_size = 1024;           // max events per source poll
   TimeMicros tick = 100 * kMicrosPerMilli;  // processing-time tick period
+  // Bound on distinct field names and device ids taken from input data
+  // (Symbol::InternData); records bringing more are rejected (name_limit).
+  size_t max_names = 1'000'000;
 };
 
 struct SourceNode {

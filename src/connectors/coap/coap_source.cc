@@ -70,7 +70,13 @@ class CoapSource final : public Source {
     }
     MessageContext context;
     const PathMatch match = matcher_.Match(m.origin);
-    if (!match.device.empty()) context.device = Symbol::Intern(match.device);
+    if (!match.device.empty()) {
+      context.device = Symbol::InternData(match.device);
+      if (context.device.empty()) {  // the process's name table is full
+        rejects_.Reject(DecodeReason::kNameLimit, RecordExcerpt(m.payload));
+        return;
+      }
+    }
     PayloadDecoder& decoder = kind == CoapMessageKind::kSenml ? senml_ : json_;
     const DecodeResult result =
         decoder.Decode(m.payload, m.readable(), context, m.received, *batch_, on_reject_);

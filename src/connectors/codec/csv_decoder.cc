@@ -215,7 +215,10 @@ DecodeResult CsvDecoder::DecodeLine(std::string_view line, TimeMicros now, Batch
         }
         break;
       case Role::kDevice:
-        if (!cell.empty()) device = devices_.Get(cell);
+        if (!cell.empty()) {
+          device = devices_.Get(cell);
+          if (device.empty()) reason = DecodeReason::kNameLimit;
+        }
         break;
       case Role::kField: reason = DecodeCell(cell, column, event, &fields_dropped); break;
     }

@@ -85,6 +85,7 @@ std::string_view DecodeReasonName(DecodeReason reason) {
     case DecodeReason::kMalformedNumber: return "malformed_number";
     case DecodeReason::kMalformedKv: return "malformed_kv";
     case DecodeReason::kInvalidUtf8: return "invalid_utf8";
+    case DecodeReason::kNameLimit: return "name_limit";
   }
   return "unknown";
 }

@@ -65,8 +65,9 @@ enum class DecodeReason : uint8_t {
   kMalformedNumber,   // "malformed_number": a `number` payload that is not a number
   kMalformedKv,       // "malformed_kv": a `key=value` line without the `=`
   kInvalidUtf8,       // "invalid_utf8": text that is not valid UTF-8
+  kNameLimit,         // "name_limit": a new field name or device id beyond Symbol::MaxNames()
 };
-inline constexpr int kDecodeReasonCount = static_cast<int>(DecodeReason::kInvalidUtf8) + 1;
+inline constexpr int kDecodeReasonCount = static_cast<int>(DecodeReason::kNameLimit) + 1;
 std::string_view DecodeReasonName(DecodeReason reason);
 
 // How many bytes of a rejected record are kept for the dead letter.

@@ -421,6 +421,7 @@ class JsonDecoder::Impl {
           name = path_;
         }
         info = &Key(ordinal, name);
+        if (info->symbol.empty()) return DecodeReason::kNameLimit;
       }
       const DecodeReason reason = DecodeValue(field.value(), *info, depth, record);
       path_.resize(prefix_size);
@@ -479,7 +480,7 @@ class JsonDecoder::Impl {
     if (info.role == KeyRole::kDevice) {  // a numeric id: its JSON text
       record.device = devices_.Get(TrimJsonSpace(value.raw_json_token()));
       record.has_device = true;
-      return DecodeReason::kAccepted;
+      return record.device.empty() ? DecodeReason::kNameLimit : DecodeReason::kAccepted;
     }
     bool is_int = false;
     int64_t i = 0;
@@ -550,6 +551,7 @@ class JsonDecoder::Impl {
         if (!s.empty()) {  // "" counts as absent
           record.device = devices_.Get(s);
           record.has_device = true;
+          if (record.device.empty()) return DecodeReason::kNameLimit;
         }
         return DecodeReason::kAccepted;
       case KeyRole::kField:
@@ -673,7 +675,11 @@ class JsonDecoder::Impl {
     KeyInfo& slot = key_table_[SymbolCache::Hash(name) & (kKeyTableSlots - 1)];
     if (slot.valid && SymbolCache::Equal(slot.name, name)) return slot;
     slot.name.assign(name);
-    slot.symbol = Symbol::Intern(name);
+    slot.symbol = Symbol::InternData(name);
+    if (slot.symbol.empty()) {  // the name table is full: not cached, the record is refused
+      slot.valid = false;
+      return slot;
+    }
     slot.role = KeyRole::kField;
     if (name == options_.time_field) {
       slot.role = KeyRole::kTime;

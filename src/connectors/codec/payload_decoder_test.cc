@@ -198,3 +198,30 @@ TEST(PayloadDecoderTest, OversizedPayloadIsRejected) {
 
 }  // namespace
 }  // namespace edgeflow
+
+namespace edgeflow {
+namespace {
+
+// A feed that invents a new key (or device) per message stops growing the
+// name table at settings.max_names: those records are rejected, the rest
+// keep flowing.
+TEST(PayloadDecoderTest, NewNamesBeyondTheLimitAreRejectedAsNameLimit) {
+  const size_t saved = Symbol::MaxNames();
+  PayloadOptions o = Options(PayloadFormat::kJson);
+  o.json.device_field = "device";
+  PayloadDecoder d(o);
+  Batch out;
+  ASSERT_EQ(Decode(d, R"({"device":"nl-dev","nl_temp":1})", out).accepted, 1u);
+  Symbol::SetMaxNames(Symbol::Count());
+  out.Clear();
+  EXPECT_EQ(Decode(d, R"({"device":"nl-dev","nl_key_1700000001":1})", out).reason, DecodeReason::kNameLimit);
+  EXPECT_EQ(Decode(d, R"({"device":"nl-other-dev","nl_temp":1})", out).reason, DecodeReason::kNameLimit);
+  const DecodeResult known = Decode(d, R"({"device":"nl-dev","nl_temp":2})", out);
+  EXPECT_EQ(known.accepted, 1u);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Number(out[0], "nl_temp"), 2);
+  Symbol::SetMaxNames(saved);
+}
+
+}  // namespace
+}  // namespace edgeflow

@@ -111,7 +111,10 @@ class SenmlDecoder::Impl {
         Symbol device = default_device_;
         std::string_view b = reading.base_name;
         while (!b.empty() && IsNameSeparator(b.back())) b.remove_suffix(1);
-        if (!b.empty()) device = devices_.Get(b);
+        if (!b.empty()) {
+          device = devices_.Get(b);
+          if (device.empty()) return DecodeReason::kNameLimit;
+        }
         if (device.empty()) return DecodeReason::kMissingDevice;
         if (DecodeReason r = CheckTimeRange(options_, time, now); r != DecodeReason::kAccepted) {
           return r;
@@ -123,6 +126,7 @@ class SenmlDecoder::Impl {
         event_base = reading.base_name;
       }
       const Symbol field = names_.Get(reading.name.empty() ? std::string_view("value") : reading.name);
+      if (field.empty()) return DecodeReason::kNameLimit;
       switch (reading.kind) {
         case Reading::Kind::kNumber: event->SetDouble(field, reading.number); break;
         case Reading::Kind::kString: event->SetString(field, reading.text); break;

@@ -69,8 +69,10 @@ class SymbolCache {
 
   // A miss: interns `name` and stores it in free slot `i` (or wherever it
   // lands after growing or starting over). Kept out of line so Get() inlines.
+  // The empty symbol (not cached) when the process's name table is full.
   [[gnu::noinline]] Symbol Insert(std::string_view name, size_t i) {
-    const Symbol symbol = Symbol::Intern(name);
+    const Symbol symbol = Symbol::InternData(name);
+    if (symbol.empty()) return symbol;
     if (size_ >= max_entries_) {
       Reset(slots_.size());
       i = Hash(name) & mask_;

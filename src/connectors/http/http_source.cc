@@ -297,15 +297,21 @@ class HttpSource final : public Source {
     const std::string_view payload(worker.body.data(), size);
     const TimeMicros now = clock_->Now();
     MessageContext context;
-    if (!plan.device.empty()) context.device = Symbol::Intern(plan.device);
     IngestVerdict verdict;
     worker.scratch.Clear();
-    const DecodeResult result = worker.decoder.Decode(
-        plan.format, payload, worker.body.size(), context, now, worker.scratch,
-        [&](DecodeReason reason, std::string_view excerpt) {
-          verdict.Reject(reason, excerpt, payload);
-        });
-    verdict.accepted = result.accepted;
+    if (!plan.device.empty()) context.device = Symbol::InternData(plan.device);
+    if (!plan.device.empty() && context.device.empty()) {
+      // A new device id while the process's name table is full: the whole
+      // request is refused (the executor counts it when it sees it again).
+      verdict.Reject(DecodeReason::kNameLimit, std::string_view(payload.data(), 0), payload);
+    } else {
+      const DecodeResult result = worker.decoder.Decode(
+          plan.format, payload, worker.body.size(), context, now, worker.scratch,
+          [&](DecodeReason reason, std::string_view excerpt) {
+            verdict.Reject(reason, excerpt, payload);
+          });
+      verdict.accepted = result.accepted;
+    }
     worker.scratch.Clear();
     if (verdict.accepted + verdict.rejected > 0 &&
         !inbox_.TryPush(plan.device, payload, now, static_cast<uint64_t>(plan.format))) {
@@ -411,7 +417,13 @@ class HttpSource final : public Source {
 
   void DecodeMessage(const InboxMessage& m) {
     MessageContext context;
-    if (!m.origin.empty()) context.device = Symbol::Intern(m.origin);
+    if (!m.origin.empty()) {
+      context.device = Symbol::InternData(m.origin);
+      if (context.device.empty()) {
+        on_reject_(DecodeReason::kNameLimit, RecordExcerpt(m.payload));
+        return;
+      }
+    }
     const auto format = static_cast<PayloadFormat>(m.tag);
     const DecodeResult result = decoder_.Decode(format, m.payload, m.readable(), context,
                                                 m.received, staged_, on_reject_);

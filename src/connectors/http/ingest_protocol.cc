@@ -283,6 +283,8 @@ std::string_view DecodeReasonMessage(DecodeReason reason) {
     case DecodeReason::kMalformedNumber: return "not a number";
     case DecodeReason::kMalformedKv: return "not key=value pairs";
     case DecodeReason::kInvalidUtf8: return "the body is not valid UTF-8";
+    case DecodeReason::kNameLimit:
+      return "a new field name or device id, and this node already holds its maximum of names (max_names)";
   }
   return "rejected";
 }

@@ -172,6 +172,10 @@ class MqttSource final : public Source {
           return;
         }
         context.device = devices_.Get(*level);
+        if (context.device.empty()) {  // the process's name table is full
+          rejects_.Reject(DecodeReason::kNameLimit, m.origin);
+          return;
+        }
       } else {
         context.device = fixed_device_;
       }
@@ -183,6 +187,10 @@ class MqttSource final : public Source {
         return;
       }
       context.value_field = names_.Get(*level);
+      if (context.value_field.empty()) {
+        rejects_.Reject(DecodeReason::kNameLimit, m.origin);
+        return;
+      }
     }
     fields_.clear();
     for (const auto& [symbol, index] : topic_fields_) {
