@@ -223,7 +223,66 @@ size_t ResonanceDetector::StateBytes() const {
   return bytes;
 }
 
+MultiScaleResonance::MultiScaleResonance(const ResonanceParams& params, const SeriesInfo& info) : params_(params) {
+  for (int k = 0; k < params.scales; ++k) {
+    ResonanceParams own = params;
+    // block, block+1, block-1, block+2, ...
+    const int step = (k + 1) / 2;
+    own.block = std::max(1, params.block + (k % 2 == 1 ? step : -step));
+    detectors_.push_back(std::make_unique<ResonanceDetector>(own, info));
+  }
+  last_fired_.assign(detectors_.size(), -1000000000);
+  last_score_.assign(detectors_.size(), 0.0);
+}
+
+Verdict MultiScaleResonance::Update(int64_t time_us, double value) {
+  Verdict out;
+  out.warming_up = false;
+  const int64_t span = static_cast<int64_t>(params_.mask_blocks) * params_.block;
+  int fired_now = 0;
+  for (size_t k = 0; k < detectors_.size(); ++k) {
+    const Verdict v = detectors_[k]->Update(time_us, value);
+    if (k == 0) {
+      out.expected = v.expected;
+      out.deviation = v.deviation;
+    }
+    out.warming_up = out.warming_up || v.warming_up;
+    if (v.score > 0.0) {
+      last_fired_[k] = seen_;
+      last_score_[k] = v.score;
+      ++fired_now;
+    }
+  }
+  ++seen_;
+  if (out.warming_up || fired_now == 0) return out;
+  int agreeing = 0;
+  double score = 0.0;
+  for (size_t k = 0; k < detectors_.size(); ++k) {
+    if (seen_ - 1 - last_fired_[k] <= span) {
+      ++agreeing;
+      score += last_score_[k];
+    }
+  }
+  score /= static_cast<double>(detectors_.size());
+  // The same mask as one scale's: repeats within the span only when much stronger.
+  if (agreeing < params_.votes ||
+      (seen_ - last_emitted_ <= span && score <= params_.remask_ratio * last_emitted_score_)) {
+    return out;
+  }
+  out.score = score;
+  last_emitted_ = seen_;
+  last_emitted_score_ = score;
+  return out;
+}
+
+size_t MultiScaleResonance::StateBytes() const {
+  size_t bytes = sizeof(*this) + (last_fired_.capacity() + last_score_.capacity()) * 8;
+  for (const auto& d : detectors_) bytes += d->StateBytes();
+  return bytes;
+}
+
 std::unique_ptr<Detector> ResonanceFactory::Make(const SeriesInfo& info) const {
+  if (params_.scales > 1) return std::make_unique<MultiScaleResonance>(params_, info);
   return std::make_unique<ResonanceDetector>(params_, info);
 }
 
@@ -236,6 +295,8 @@ std::vector<MethodParam> ResonanceMethodParams() {
       {"history_blocks", "int", "200", "A detection must beat the novelty of this many past blocks (1..100000)"},
       {"mask_blocks", "int", "24", "No new detection this many blocks after one... (0..100000)"},
       {"remask_ratio", "double", "10", "...unless its score is this many times higher (1..1e9)"},
+      {"scales", "int", "1", "Detectors at block, block+1, block-1, ... (1..9)"},
+      {"votes", "int", "1", "A detection needs this many scales firing within mask_blocks*block values (1..scales)"},
   };
 }
 
@@ -248,6 +309,8 @@ std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& p) {
   c.history_blocks = static_cast<int>(p.Int("history_blocks", c.history_blocks, 1, 100000));
   c.mask_blocks = static_cast<int>(p.Int("mask_blocks", c.mask_blocks, 0, 100000));
   c.remask_ratio = p.Double("remask_ratio", c.remask_ratio, 1, 1e9);
+  c.scales = static_cast<int>(p.Int("scales", c.scales, 1, 9));
+  c.votes = static_cast<int>(p.Int("votes", c.votes, 1, c.scales));
   return std::make_shared<ResonanceFactory>(c);
 }
 
