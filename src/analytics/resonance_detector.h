@@ -13,6 +13,8 @@
 // memories learn the warm-up at candidate vigilances and the finest one whose
 // memory stopped growing in the second half of the warm-up is kept. So a
 // clean series is watched at fine resolution and a noisy one at coarse.
+// A window is flagged when its novelty is a record for the recent past AND
+// no category could absorb it (it founded a new one).
 // After a detection, repeats are masked for `mask_blocks` blocks unless
 // `remask_ratio` times stronger.
 #pragma once
@@ -38,6 +40,7 @@ struct ResonanceParams {
   int history_blocks = 200;   // a detection must beat the novelty of this many past blocks
   int mask_blocks = 24;       // no new detection this many blocks after one...
   double remask_ratio = 10.0;  // ...unless its score is this many times higher
+  bool new_category_only = true;  // a detection must also found a new ART category
   int scales = 1;             // detectors at block, block+1, block-1, ...; a detection needs `votes` of them
   int votes = 1;              // ...firing within mask_blocks blocks of each other
 };
@@ -78,7 +81,7 @@ class ResonanceDetector : public Detector {
   double Normalise(double value);
   double CloseBlock();
   void BuildFeatures();
-  double Decide(double novelty);
+  double Decide(double novelty, bool created);
 
   ResonanceParams params_;
   double min_;

@@ -157,6 +157,10 @@ TEST(ResonanceDetectorTest, VotesBeyondScalesIsAnError) {
   MakeResonance(params);
   ASSERT_FALSE(params.errors().empty());
   EXPECT_EQ(params.errors()[0].key, "votes");
+  MethodParams bad_flag(std::map<std::string, std::string>{{"new_category_only", "maybe"}});
+  MakeResonance(bad_flag);
+  ASSERT_FALSE(bad_flag.errors().empty());
+  EXPECT_EQ(bad_flag.errors()[0].key, "new_category_only");
 }
 
 }  // namespace
