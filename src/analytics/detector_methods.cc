@@ -2,6 +2,7 @@
 
 #include "analytics/ensemble.h"
 #include "analytics/ewma_detector.h"
+#include "analytics/post_process.h"
 #include "analytics/rcf_detector.h"
 #include "analytics/resonance_detector.h"
 #include "analytics/robust_z.h"
@@ -16,7 +17,8 @@ const std::vector<DetectorMethod>& DetectorMethods() {
        MakeEwma},
       {"seasonal", "Holt-Winters style: level plus a time-of-day (or any period) profile; copes with gaps",
        SeasonalParams(), MakeSeasonal},
-      {"rcf", "Streaming random cut forest over shingled values; score = expected codisplacement", RcfMethodParams(), MakeRcf},
+      {"rcf", "Streaming random cut forest over shingled values; score = likelihood of the expected codisplacement",
+       RcfMethodParams(), MakeRcf, RcfPostProcessDefaults()},
       {"resonance", "Fuzzy ART novelty over downsampled windows; flags new novelty records (sparse, NAB-oriented)", ResonanceMethodParams(), MakeResonance},
       {"ensemble", "Several methods on the same series, scores combined by max, mean or vote", EnsembleParams(),
        MakeEnsemble},
@@ -43,7 +45,7 @@ std::shared_ptr<const DetectorFactory> BuildDetectorFactory(std::string_view nam
     params.Error("method", "unknown method '" + std::string(name) + "' (known: " + DetectorMethodNames() + ")");
     return nullptr;
   }
-  std::shared_ptr<const DetectorFactory> factory = method->make(params);
+  std::shared_ptr<const DetectorFactory> factory = WrapPostProcess(method->make(params), method->post_defaults, params);
   params.CheckAllRead();
   if (!params.errors().empty()) return nullptr;
   return factory;

@@ -11,6 +11,7 @@
 
 #include "analytics/detector.h"
 #include "analytics/method_params.h"
+#include "analytics/post_process.h"
 #include "common/status.h"
 
 namespace edgeflow::analytics {
@@ -21,6 +22,9 @@ struct DetectorMethod {
   std::vector<MethodParam> params;
   // Builds the configured method; reports bad values through `params`.
   std::function<std::shared_ptr<const DetectorFactory>(MethodParams& params)> make;
+  // Its defaults for the post-processing every method accepts
+  // (likelihood, refractory): off unless the method's raw score needs them.
+  PostProcessParams post_defaults = {};
 };
 
 inline constexpr std::string_view kDefaultDetectorMethod = "seasonal";

@@ -15,6 +15,7 @@ RandomCutTree::RandomCutTree(int dim, int sample_size, double time_decay, uint64
       leaves_(sample_size) {
   nodes_.reserve(2 * sample_size);
   free_.reserve(2 * sample_size);
+  heap_.reserve(sample_size);
 }
 
 // splitmix64: small, fast, and the same sequence everywhere for a seed.
@@ -47,14 +48,14 @@ double RandomCutTree::Codisplacement(const float* point) const {
   while (true) {
     const float* lo = Min(node);
     const float* hi = Max(node);
-    double outside = 0.0, range = 0.0;
+    // The box grown to hold the point; the growth is where a cut would
+    // separate it. Branch-free so the loop vectorises.
+    float range = 0.0f, grown = 0.0f;
     for (int d = 0; d < dim_; ++d) {
-      const double x = point[d];
-      const double below = lo[d] - x, above = x - hi[d];
-      outside += below > 0 ? below : (above > 0 ? above : 0.0);
-      range += std::max<double>(hi[d], x) - std::min<double>(lo[d], x);
+      range += hi[d] - lo[d];
+      grown += std::max(hi[d], point[d]) - std::min(lo[d], point[d]);
     }
-    const double p_cut_here = range > 0.0 ? outside / range : 0.0;
+    const double p_cut_here = grown > range ? static_cast<double>(grown - range) / grown : 0.0;
     // Cut off here, the point would displace this whole subtree.
     expected += not_separated * p_cut_here * nodes_[node].mass;
     not_separated *= 1.0 - p_cut_here;
@@ -198,28 +199,31 @@ void RandomCutTree::Remove(int leaf) {
 
 void RandomCutTree::Offer(const float* point, int64_t t) {
   // Weighted reservoir (A-ES with weight exp(decay * t)) in log space:
-  // keep the sample_size smallest keys log(-log u) - decay * t.
+  // keep the sample_size smallest keys log(-log u) - decay * t. The kept
+  // slots form a max-heap on their keys, so the next to go is at the top.
   const double u = std::max(NextUniform(), 1e-300);
   const double key = std::log(-std::log(u)) - time_decay_ * static_cast<double>(t);
-  int slot;
+  const auto larger_key = [this](int32_t a, int32_t b) { return keys_[a] < keys_[b]; };
+  int32_t slot;
   if (sample_count_ < sample_size_) {
     slot = sample_count_++;
+    heap_.push_back(slot);
   } else {
-    if (key >= keys_[max_key_slot_]) return;
-    slot = max_key_slot_;
+    if (key >= keys_[heap_.front()]) return;
+    std::pop_heap(heap_.begin(), heap_.end(), larger_key);
+    slot = heap_.back();
     Remove(leaves_[slot]);
   }
   keys_[slot] = key;
   leaves_[slot] = Insert(point);
-  max_key_slot_ = static_cast<int>(std::max_element(keys_.begin(), keys_.begin() + sample_count_) -
-                                   keys_.begin());
+  std::push_heap(heap_.begin(), heap_.end(), larger_key);
 }
 
 size_t RandomCutTree::StateBytes() const {
   // Capacity is reserved up front, so this is the bound, not the current use.
   return sizeof(*this) + nodes_.capacity() * sizeof(Node) + box_.capacity() * sizeof(float) +
          free_.capacity() * sizeof(int32_t) + keys_.capacity() * sizeof(double) +
-         leaves_.capacity() * sizeof(int32_t);
+         (leaves_.capacity() + heap_.capacity()) * sizeof(int32_t);
 }
 
 RcfDetector::RcfDetector(const RcfParams& params, const SeriesInfo& info)
@@ -280,7 +284,16 @@ std::vector<MethodParam> RcfMethodParams() {
       {"trees", "int", "20", "Trees in the forest (1..500)"},
       {"sample_size", "int", "256", "Points kept per tree (4..8192)"},
       {"time_decay", "double", "0", "Reservoir decay per point; 0 means 1/(10*sample_size)"},
+      {"likelihood", "int", "2000", "Post-processing (any method, see below): rarity against this many past scores"},
+      {"refractory", "int", "200", "Post-processing (any method, see below): repeats zeroed for this many values"},
   };
+}
+
+PostProcessParams RcfPostProcessDefaults() {
+  PostProcessParams c;
+  c.likelihood = 2000;
+  c.refractory = 200;
+  return c;
 }
 
 std::shared_ptr<const DetectorFactory> MakeRcf(MethodParams& p) {

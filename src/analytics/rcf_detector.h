@@ -23,6 +23,7 @@
 
 #include "analytics/detector.h"
 #include "analytics/method_params.h"
+#include "analytics/post_process.h"
 
 namespace edgeflow::analytics {
 
@@ -75,7 +76,7 @@ class RandomCutTree {
   std::vector<double> keys_;
   std::vector<int32_t> leaves_;
   int sample_count_ = 0;
-  int max_key_slot_ = -1;
+  std::vector<int32_t> heap_;  // slots, max-heap on keys_
 };
 
 class RcfDetector : public Detector {
@@ -105,6 +106,10 @@ class RcfFactory : public DetectorFactory {
 
 // The method table's entry (src/analytics/detector_methods.cc).
 std::vector<MethodParam> RcfMethodParams();
+// rcf's raw codisplacement is high at every point of a strong anomaly and
+// its level differs per series, so by default it is judged by likelihood
+// and repeats are suppressed (see post_process.h).
+PostProcessParams RcfPostProcessDefaults();
 std::shared_ptr<const DetectorFactory> MakeRcf(MethodParams& params);
 
 }  // namespace edgeflow::analytics

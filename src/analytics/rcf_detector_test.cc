@@ -83,8 +83,9 @@ TEST(RcfDetectorTest, StateBytesBoundedAfter100kPoints) {
   for (int i = 1000; i < 100000; ++i) d->Update(i, Normal(i) + (i % 977 == 0 ? 500.0 : 0.0));
   EXPECT_EQ(d->StateBytes(), early);
   // Documented bound: per tree 2*sample nodes of (2*shingle floats + 24 B)
-  // plus sample (key, leaf) pairs, plus small fixed parts.
-  const size_t per_tree = 2 * p.sample_size * (2 * p.shingle * 4 + 24) + p.sample_size * 16 + 256;
+  // plus 24 B per sample slot (key, leaf, heap and free-list entries), plus
+  // small fixed parts.
+  const size_t per_tree = 2 * p.sample_size * (2 * p.shingle * 4 + 24) + p.sample_size * 24 + 256;
   EXPECT_LE(d->StateBytes(), p.trees * per_tree + 512);
 }
 

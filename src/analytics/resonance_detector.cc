@@ -135,7 +135,7 @@ void ResonanceDetector::BuildFeatures() {
 // series' own recent past, so one fixed setting serves clean and noisy
 // series. The score is the margin by which the record was beaten; repeats
 // right after a detection are masked unless remask_ratio times stronger.
-double ResonanceDetector::Decide(double novelty) {
+double ResonanceDetector::Decide(double novelty, bool created) {
   const int block = blocks_seen_;
   float record = 0.0f;
   const int filled = std::min(history_count_, params_.history_blocks);
@@ -143,6 +143,9 @@ double ResonanceDetector::Decide(double novelty) {
   novelty_history_[history_count_ % params_.history_blocks] = static_cast<float>(novelty);
   ++history_count_;
   if (novelty <= record || novelty <= 0.0) return 0.0;
+  // As in ARTime: a window the memory could absorb (it grew a category to
+  // fit) is not an anomaly, however far it stretched that category.
+  if (params_.new_category_only && !created) return 0.0;
   const double score = (novelty - record) / novelty;
   // Within the mask only a much stronger detection gets through, so a
   // marginal record does not hide a real event right after it.
@@ -211,7 +214,8 @@ Verdict ResonanceDetector::Update(int64_t /*time_us*/, double value) {
     return verdict;
   }
   verdict.warming_up = false;
-  verdict.score = Decide(1.0 - art_->Learn(features_.data()).best_match);
+  const FuzzyArt::Result result = art_->Learn(features_.data());
+  verdict.score = Decide(1.0 - result.best_match, result.created);
   return verdict;
 }
 
@@ -223,7 +227,66 @@ size_t ResonanceDetector::StateBytes() const {
   return bytes;
 }
 
+MultiScaleResonance::MultiScaleResonance(const ResonanceParams& params, const SeriesInfo& info) : params_(params) {
+  for (int k = 0; k < params.scales; ++k) {
+    ResonanceParams own = params;
+    // block, block+1, block-1, block+2, ...
+    const int step = (k + 1) / 2;
+    own.block = std::max(1, params.block + (k % 2 == 1 ? step : -step));
+    detectors_.push_back(std::make_unique<ResonanceDetector>(own, info));
+  }
+  last_fired_.assign(detectors_.size(), -1000000000);
+  last_score_.assign(detectors_.size(), 0.0);
+}
+
+Verdict MultiScaleResonance::Update(int64_t time_us, double value) {
+  Verdict out;
+  out.warming_up = false;
+  const int64_t span = static_cast<int64_t>(params_.mask_blocks) * params_.block;
+  int fired_now = 0;
+  for (size_t k = 0; k < detectors_.size(); ++k) {
+    const Verdict v = detectors_[k]->Update(time_us, value);
+    if (k == 0) {
+      out.expected = v.expected;
+      out.deviation = v.deviation;
+    }
+    out.warming_up = out.warming_up || v.warming_up;
+    if (v.score > 0.0) {
+      last_fired_[k] = seen_;
+      last_score_[k] = v.score;
+      ++fired_now;
+    }
+  }
+  ++seen_;
+  if (out.warming_up || fired_now == 0) return out;
+  int agreeing = 0;
+  double score = 0.0;
+  for (size_t k = 0; k < detectors_.size(); ++k) {
+    if (seen_ - 1 - last_fired_[k] <= span) {
+      ++agreeing;
+      score += last_score_[k];
+    }
+  }
+  score /= static_cast<double>(detectors_.size());
+  // The same mask as one scale's: repeats within the span only when much stronger.
+  if (agreeing < params_.votes ||
+      (seen_ - last_emitted_ <= span && score <= params_.remask_ratio * last_emitted_score_)) {
+    return out;
+  }
+  out.score = score;
+  last_emitted_ = seen_;
+  last_emitted_score_ = score;
+  return out;
+}
+
+size_t MultiScaleResonance::StateBytes() const {
+  size_t bytes = sizeof(*this) + (last_fired_.capacity() + last_score_.capacity()) * 8;
+  for (const auto& d : detectors_) bytes += d->StateBytes();
+  return bytes;
+}
+
 std::unique_ptr<Detector> ResonanceFactory::Make(const SeriesInfo& info) const {
+  if (params_.scales > 1) return std::make_unique<MultiScaleResonance>(params_, info);
   return std::make_unique<ResonanceDetector>(params_, info);
 }
 
@@ -236,6 +299,9 @@ std::vector<MethodParam> ResonanceMethodParams() {
       {"history_blocks", "int", "200", "A detection must beat the novelty of this many past blocks (1..100000)"},
       {"mask_blocks", "int", "24", "No new detection this many blocks after one... (0..100000)"},
       {"remask_ratio", "double", "10", "...unless its score is this many times higher (1..1e9)"},
+      {"new_category_only", "string", "true", "Flag only windows that founded a new ART category: true | false"},
+      {"scales", "int", "1", "Detectors at block, block+1, block-1, ... (1..9)"},
+      {"votes", "int", "1", "A detection needs this many scales firing within mask_blocks*block values (1..scales)"},
   };
 }
 
@@ -248,6 +314,9 @@ std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& p) {
   c.history_blocks = static_cast<int>(p.Int("history_blocks", c.history_blocks, 1, 100000));
   c.mask_blocks = static_cast<int>(p.Int("mask_blocks", c.mask_blocks, 0, 100000));
   c.remask_ratio = p.Double("remask_ratio", c.remask_ratio, 1, 1e9);
+  c.new_category_only = p.Enum("new_category_only", "true", {"true", "false"}) == "true";
+  c.scales = static_cast<int>(p.Int("scales", c.scales, 1, 9));
+  c.votes = static_cast<int>(p.Int("votes", c.votes, 1, c.scales));
   return std::make_shared<ResonanceFactory>(c);
 }
 

@@ -13,6 +13,8 @@
 // memories learn the warm-up at candidate vigilances and the finest one whose
 // memory stopped growing in the second half of the warm-up is kept. So a
 // clean series is watched at fine resolution and a noisy one at coarse.
+// A window is flagged when its novelty is a record for the recent past AND
+// no category could absorb it (it founded a new one).
 // After a detection, repeats are masked for `mask_blocks` blocks unless
 // `remask_ratio` times stronger.
 #pragma once
@@ -38,6 +40,9 @@ struct ResonanceParams {
   int history_blocks = 200;   // a detection must beat the novelty of this many past blocks
   int mask_blocks = 24;       // no new detection this many blocks after one...
   double remask_ratio = 10.0;  // ...unless its score is this many times higher
+  bool new_category_only = true;  // a detection must also found a new ART category
+  int scales = 1;             // detectors at block, block+1, block-1, ...; a detection needs `votes` of them
+  int votes = 1;              // ...firing within mask_blocks blocks of each other
 };
 
 // One fuzzy ART memory over complement-coded inputs of a fixed dimension.
@@ -76,7 +81,7 @@ class ResonanceDetector : public Detector {
   double Normalise(double value);
   double CloseBlock();
   void BuildFeatures();
-  double Decide(double novelty);
+  double Decide(double novelty, bool created);
 
   ResonanceParams params_;
   double min_;
@@ -102,6 +107,26 @@ class ResonanceDetector : public Detector {
   double expected_ = 0.0;
   std::vector<float> novelty_history_;  // ring of the last history_blocks novelties
   int history_count_ = 0;
+};
+
+// Several ResonanceDetectors at neighbouring block sizes; a detection is
+// passed on when `votes` of them have fired within the mask span. One time
+// scale alone is brittle (a block one value longer or shorter moves which
+// windows are novel); agreement across scales is not.
+class MultiScaleResonance : public Detector {
+ public:
+  MultiScaleResonance(const ResonanceParams& params, const SeriesInfo& info);
+  Verdict Update(int64_t time_us, double value) override;
+  size_t StateBytes() const override;
+
+ private:
+  ResonanceParams params_;
+  std::vector<std::unique_ptr<ResonanceDetector>> detectors_;
+  std::vector<int64_t> last_fired_;  // value index of each detector's last detection
+  std::vector<double> last_score_;
+  int64_t seen_ = 0;
+  int64_t last_emitted_ = -1000000000;
+  double last_emitted_score_ = 0.0;
 };
 
 class ResonanceFactory : public DetectorFactory {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace edgeflow::analytics {
@@ -118,6 +120,47 @@ TEST(FuzzyArtTest, IdenticalInputResonatesDifferentInputCreates) {
   EXPECT_NEAR(again.best_match, 1.0, 1e-6);
   EXPECT_TRUE(art.Learn(b).created);
   EXPECT_EQ(art.categories(), 2);
+}
+
+// Several time scales: a spike every scale sees is flagged once (not once
+// per scale), and a detection needs `votes` scales to agree, so more votes
+// flag no more.
+TEST(ResonanceDetectorTest, MultiScaleFlagsTheSpikeOnceAndVotesOnlyRemove) {
+  std::vector<double> values;
+  for (int i = 0; i < 4000; ++i) values.push_back(Normal(i));
+  for (int i = 3000; i < 3012; ++i) values[i] += 35.0;  // long enough for every block size
+  auto run = [&](int scales, int votes) {
+    ResonanceParams p;
+    p.scales = scales;
+    p.votes = votes;
+    auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 100.0, 0});
+    std::vector<int> flagged;
+    for (int i = 0; i < 4000; ++i) {
+      const Verdict v = d->Update(i, values[i]);
+      EXPECT_GE(v.score, 0.0);
+      EXPECT_LE(v.score, 1.0);
+      if (v.score > 0.0) flagged.push_back(i);
+    }
+    return flagged;
+  };
+  const std::vector<int> one_vote = run(3, 1);
+  const std::vector<int> two_votes = run(3, 2);
+  const auto near_spike = [](const std::vector<int>& f) {
+    return std::count_if(f.begin(), f.end(), [](int i) { return i >= 3000 && i < 3000 + 24 * 6; });
+  };
+  EXPECT_EQ(near_spike(one_vote), 1);  // the shared mask: one alarm, not one per scale
+  EXPECT_LE(two_votes.size(), one_vote.size());
+}
+
+TEST(ResonanceDetectorTest, VotesBeyondScalesIsAnError) {
+  MethodParams params(std::map<std::string, std::string>{{"scales", "3"}, {"votes", "4"}});
+  MakeResonance(params);
+  ASSERT_FALSE(params.errors().empty());
+  EXPECT_EQ(params.errors()[0].key, "votes");
+  MethodParams bad_flag(std::map<std::string, std::string>{{"new_category_only", "maybe"}});
+  MakeResonance(bad_flag);
+  ASSERT_FALSE(bad_flag.errors().empty());
+  EXPECT_EQ(bad_flag.errors()[0].key, "new_category_only");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "analytics/nab/corpus.h"
 #include "analytics/nab/runner.h"
 #include "analytics/nab/scorer.h"
+#include "analytics/post_process.h"
 #include "app/commands.h"
 
 namespace edgeflow {
@@ -94,6 +95,11 @@ int ListMethods() {
       std::printf("    %-14s %-7s default %-8s %s\n", p.name.c_str(), p.type.c_str(),
                   p.default_value.empty() ? "-" : p.default_value.c_str(), p.description.c_str());
     }
+  }
+  std::printf("every method also accepts (post-processing of its scores):\n");
+  for (const analytics::MethodParam& p : analytics::PostProcessMethodParams()) {
+    std::printf("    %-18s %-7s default %-8s %s\n", p.name.c_str(), p.type.c_str(), p.default_value.c_str(),
+                p.description.c_str());
   }
   return kExitOk;
 }

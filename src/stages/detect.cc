@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analytics/detector_methods.h"
+#include "analytics/post_process.h"
 #include "stages/stage_util.h"
 
 namespace edgeflow {
@@ -374,6 +375,10 @@ std::string MethodList() {
       text += "\n- `" + p.name + "`" + (p.default_value.empty() ? "" : " (default " + p.default_value + ")") + ": " +
               p.description;
     }
+  }
+  text += "\n\n**Every method** also accepts these parameters, which post-process its scores:";
+  for (const analytics::MethodParam& p : analytics::PostProcessMethodParams()) {
+    text += "\n- `" + p.name + "` (default " + p.default_value + "): " + p.description;
   }
   return text;
 }
