@@ -42,6 +42,10 @@ class HttpBatchTransport final : public BatchTransport {
   bool Ready() const override { return true; }
 
   Status Send(const std::string& frame) override {
+    if (ssl_ != nullptr && !ssl_->is_valid()) {
+      return InvalidConfig("TLS: cannot load tls.cert_file " + tls_.cert_file + " / tls.key_file " +
+                           tls_.key_file);
+    }
     httplib::Result result = client_->Post(url_.path, frame, "application/vnd.edgeflow.batch");
     if (!result) return Unavailable("POST failed: " + Describe(result.error()));
     if (result->status == 200) {
