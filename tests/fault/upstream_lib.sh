@@ -92,6 +92,15 @@ start_node() {
   track "$LAST_PID"
 }
 
+# Waits until the MQTT receiver (stderr in $WORK/$1.err) is connected, and a
+# moment for its subscription: the broker keeps nothing for a session it has
+# never seen, so a batch published earlier is lost there and resent after
+# ack_timeout, behind later batches (out of order at the receiver).
+wait_receiver_subscribed() {
+  wait_for_text "$WORK/${1:-receiver}.err" "connected to" 15
+  sleep 0.3
+}
+
 # Stops a node with SIGTERM and waits for it.
 stop_node() {
   kill -TERM "$1" 2>/dev/null || true
