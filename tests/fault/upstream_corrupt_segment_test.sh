@@ -21,7 +21,11 @@ YAML
 write_sender "$WORK/sender.yaml" "$URL" 200Hz "    drain_timeout: 0s"
 start_node sender "$WORK/sender.yaml"
 SENDER=$LAST_PID
-sleep 2
+# Until the event segment holds ~800 records (~60 KB; 2 s at full speed).
+for ((i = 0; i < 600; i++)); do
+  [[ -n "$(find "$OUTBOX/event" -name '*.seg' -size +60k 2>/dev/null)" ]] && break
+  sleep 0.05
+done
 stop_node "$SENDER"
 grep -Eq 'upstream_send_failures\{[^}]*\} +[1-9]' "$WORK/sender.err" || fail "the sender never tried to send?"
 appended=$(grep -E 'upstream_accepted\{' "$WORK/sender.err" | tail -n 1 | awk '{print $NF}')

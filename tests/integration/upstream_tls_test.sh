@@ -60,7 +60,7 @@ YAML
   local sender=$LAST_PID
   wait_for_lines "$received" 200 20
   stop_node "$sender"
-  drain_outbox "$url" 20 "$(client_tls ca.crt)"
+  drain_outbox "$url" 40 "$(client_tls ca.crt)"
   local count
   count=$(check_received "$received") || fail "$name: the receiver's file is wrong"
   pass "$name: $count events exactly once and in order"
@@ -80,7 +80,7 @@ YAML
   pass "$name: a sender with the wrong CA is refused ('$error_text'); its outbox keeps $kept events"
 
   # CA fixed: the backlog drains, still exactly once.
-  drain_outbox "$url" 20 "$(client_tls ca.crt)"
+  drain_outbox "$url" 40 "$(client_tls ca.crt)"
   count=$(check_received "$received") || fail "$name: the receiver's file is wrong after the drain"
   ((count == before + kept)) || fail "$name: $count events after the drain, expected $before + $kept"
   pass "$name: after fixing the CA the $kept kept events arrive; $count exactly once and in order"
