@@ -42,8 +42,10 @@ std::unique_ptr<BatchReceiver> MakeMqttBatchReceiver(mqtt::ClientOptions client,
 
 // Listens on url.host:url.port and takes POSTs to url.path; each request
 // waits (up to `settle_timeout`) until its batch is settled: 200 + ack body,
-// 400 + reason, 503 + reason.
-std::unique_ptr<BatchReceiver> MakeHttpBatchReceiver(const UpstreamUrl& url, size_t max_frame_bytes,
+// 400 + reason, 503 + reason. https: serves TLS with tls.cert_file/key_file
+// and, when tls.ca_file is set, requires client certificates signed by it.
+std::unique_ptr<BatchReceiver> MakeHttpBatchReceiver(const UpstreamUrl& url, const TlsOptions& tls,
+                                                     size_t max_frame_bytes,
                                                      TimeMicros settle_timeout, MessageInbox* inbox,
                                                      const Clock* clock, const std::string& log_name);
 

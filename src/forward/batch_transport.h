@@ -35,7 +35,9 @@ std::unique_ptr<BatchTransport> MakeMqttBatchTransport(mqtt::ClientOptions clien
                                                        const std::string& node, MetricsRegistry* metrics,
                                                        const std::string& labels);
 
-// POSTs to url; `timeout` bounds connect, send and the wait for the answer.
-std::unique_ptr<BatchTransport> MakeHttpBatchTransport(const UpstreamUrl& url, TimeMicros timeout);
+// POSTs to url (https: with `tls`: CA, client certificate); `timeout` bounds
+// connect, handshake, send and the wait for the answer.
+std::unique_ptr<BatchTransport> MakeHttpBatchTransport(const UpstreamUrl& url, const TlsOptions& tls,
+                                                       TimeMicros timeout);
 
 }  // namespace edgeflow

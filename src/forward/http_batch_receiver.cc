@@ -1,6 +1,7 @@
 // HTTP transport of the upstream source (see batch_receiver.h): each POST
 // waits on its server thread until the executor settled its batch, so the
 // 200 (with the ack body) is sent only after the pipeline committed it.
+// https:// is cpp-httplib's SSLServer.
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
@@ -17,9 +18,10 @@ namespace {
 
 class HttpBatchReceiver final : public BatchReceiver {
  public:
-  HttpBatchReceiver(UpstreamUrl url, size_t max_frame_bytes, TimeMicros settle_timeout, MessageInbox* inbox,
+  HttpBatchReceiver(UpstreamUrl url, TlsOptions tls, size_t max_frame_bytes, TimeMicros settle_timeout, MessageInbox* inbox,
                     const Clock* clock, std::string log_name)
       : url_(std::move(url)),
+        tls_(std::move(tls)),
         max_frame_bytes_(max_frame_bytes),
         settle_timeout_(settle_timeout),
         inbox_(inbox),
@@ -29,7 +31,17 @@ class HttpBatchReceiver final : public BatchReceiver {
   ~HttpBatchReceiver() override { Stop(); }
 
   Status Start() override {
-    server_ = std::make_unique<httplib::Server>();
+    if (tls_.enabled) {
+      server_ = std::make_unique<httplib::SSLServer>(tls_.cert_file.c_str(), tls_.key_file.c_str(),
+                                                     tls_.ca_file.empty() ? nullptr : tls_.ca_file.c_str());
+      if (!server_->is_valid()) {
+        server_.reset();
+        return InvalidConfig("https: cannot load tls.cert_file " + tls_.cert_file + " / tls.key_file " +
+                             tls_.key_file + (tls_.ca_file.empty() ? "" : " / tls.ca_file " + tls_.ca_file));
+      }
+    } else {
+      server_ = std::make_unique<httplib::Server>();
+    }
     httplib::Server& s = *server_;
     s.new_task_queue = [] { return new httplib::ThreadPool(4); };
     s.set_socket_options([](socket_t sock) {
@@ -49,7 +61,8 @@ class HttpBatchReceiver final : public BatchReceiver {
     for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    spdlog::info("{}: listening on http://{}:{}{}", log_name_, url_.host, url_.port, url_.path);
+    spdlog::info("{}: listening on {}://{}:{}{}", log_name_, tls_.enabled ? "https" : "http", url_.host,
+                 url_.port, url_.path);
     return Status::Ok();
   }
 
@@ -129,6 +142,7 @@ class HttpBatchReceiver final : public BatchReceiver {
   }
 
   const UpstreamUrl url_;
+  const TlsOptions tls_;
   const size_t max_frame_bytes_;
   const TimeMicros settle_timeout_;
   MessageInbox* inbox_;
@@ -145,10 +159,11 @@ class HttpBatchReceiver final : public BatchReceiver {
 
 }  // namespace
 
-std::unique_ptr<BatchReceiver> MakeHttpBatchReceiver(const UpstreamUrl& url, size_t max_frame_bytes,
-                                                     TimeMicros settle_timeout, MessageInbox* inbox,
-                                                     const Clock* clock, const std::string& log_name) {
-  return std::make_unique<HttpBatchReceiver>(url, max_frame_bytes, settle_timeout, inbox, clock, log_name);
+std::unique_ptr<BatchReceiver> MakeHttpBatchReceiver(const UpstreamUrl& url, const TlsOptions& tls,
+                                                     size_t max_frame_bytes, TimeMicros settle_timeout,
+                                                     MessageInbox* inbox, const Clock* clock,
+                                                     const std::string& log_name) {
+  return std::make_unique<HttpBatchReceiver>(url, tls, max_frame_bytes, settle_timeout, inbox, clock, log_name);
 }
 
 }  // namespace edgeflow

@@ -149,6 +149,21 @@ struct ClassState {
   Gauge* oldest_age_gauge = nullptr;
 };
 
+// How many records a corrupt stretch of a segment held. The markers left in
+// it are a lower bound (the damage may have overwritten markers too); the
+// stretch's length in records of the segment's average size so far is the
+// better guess; the gap between the seqs around it is an upper bound (other
+// classes share the counter, so it may be larger than the truth).
+uint64_t EstimateLostRecords(std::span<const uint8_t> stretch, const Segment& seg, uint64_t seq_gap) {
+  uint64_t lost = fmt_::CountMarkers(stretch);
+  if (seg.records > 0) {
+    const uint64_t average = std::max<uint64_t>(1, seg.record_bytes / seg.records);
+    lost = std::max<uint64_t>(lost, (stretch.size() + average / 2) / average);
+  }
+  if (seq_gap > 0) lost = std::min(lost, seq_gap);
+  return std::max<uint64_t>(lost, 1);
+}
+
 }  // namespace
 
 class Outbox::Impl {
@@ -464,7 +479,8 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
     fmt_::RecordView next_view;
     size_t next_size;
     (void)fmt_::ParseRecord(bytes.subspan(next), next_view, next_size);
-    uint64_t lost = std::max<size_t>(1, fmt_::CountMarkers(bytes.subspan(offset, next - offset)));
+    const uint64_t seq_gap = last_good_seq > 0 && next_view.seq > last_good_seq ? next_view.seq - last_good_seq - 1 : 0;
+    const uint64_t lost = EstimateLostRecords(bytes.subspan(offset, next - offset), seg, seq_gap);
     cls.corrupt.Add(lost);
     OutboxDrop drop{cls.priority, "corrupt", lost, last_good_seq + 1, next_view.seq - 1, {}};
     spdlog::error("outbox {}: {}: {} corrupt bytes at offset {} (checksum mismatch) skipped: about {} record(s) "

@@ -365,6 +365,30 @@ TEST_F(OutboxTest, CorruptRecordIsReportedAndSkippedTheRestDelivered) {
   EXPECT_EQ(Add(*outbox, Priority::kEvent, "d", "next"), 6u);
 }
 
+TEST_F(OutboxTest, CorruptStretchThatWipedMarkersCountsEveryLostRecord) {
+  {
+    auto outbox = Open(Options());
+    for (int i = 0; i < 10; ++i) Add(*outbox, Priority::kEvent, "d", "payload-" + std::to_string(i));
+  }
+  auto segment = Segments("event").back();
+  {
+    // Zero records 4, 5 and 6 entirely, their markers included: no marker
+    // is left to count them by.
+    const size_t record = outbox_format::EncodedSize(1, 9);
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(outbox_format::kHeaderSize + 3 * record));
+    f.write(std::string(3 * record, '\0').data(), static_cast<std::streamsize>(3 * record));
+  }
+  auto outbox = Open(Options());
+  EXPECT_EQ(Drain(*outbox, Priority::kEvent), (std::vector<uint64_t>{1, 2, 3, 7, 8, 9, 10}));
+  const OutboxStats stats = outbox->Stats();
+  EXPECT_EQ(stats.classes[1].corrupt, 3u);
+  ASSERT_EQ(stats.recent_drops.size(), 1u);
+  EXPECT_EQ(stats.recent_drops[0].records, 3u);
+  EXPECT_EQ(stats.recent_drops[0].first_seq, 4u);
+  EXPECT_EQ(stats.recent_drops[0].last_seq, 6u);
+}
+
 TEST_F(OutboxTest, CorruptionAfterOpenIsCaughtWhenRead) {
   auto outbox = Open(Options());
   for (int i = 0; i < 5; ++i) Add(*outbox, Priority::kEvent, "d", "payload-" + std::to_string(i));

@@ -16,6 +16,7 @@ namespace {
 struct UpstreamSinkConfig {
   UpstreamUrl url;
   mqtt::ClientOptions client;
+  TlsOptions http_tls;  // https:// only
   std::string topic_prefix = "edgeflow/up";
   OutboxOptions outbox;
   Priority priority = Priority::kEvent;
@@ -60,6 +61,8 @@ std::optional<UpstreamSinkConfig> ParseUpstreamSinkConfig(const BuildContext& ct
   if (url && url->scheme == UpstreamUrl::Scheme::kMqtt) {
     c.client = mqtt::ParseConnectionOptions(config, ctx.services.id);
     c.client.log_name = "upstream sink '" + ctx.services.id + "'";
+  } else if (url) {
+    c.http_tls = ParseHttpTlsOptions(config, *url, /*receiver=*/false);
   }
   c.delivery.node = config["node"].String(ctx.services.node_name);
   if (!ValidNodeId(c.delivery.node)) {
@@ -137,7 +140,7 @@ class UpstreamSink final : public Sink {
       transport_ = MakeMqttBatchTransport(config_.client, config_.topic_prefix, config_.delivery.node,
                                           ctx_.metrics, ctx_.counters.labels);
     } else {
-      transport_ = MakeHttpBatchTransport(config_.url, config_.delivery.ack_timeout);
+      transport_ = MakeHttpBatchTransport(config_.url, config_.http_tls, config_.delivery.ack_timeout);
     }
     delivery_ = std::make_unique<DeliveryLoop>(outbox_.get(), transport_.get(), config_.delivery, ctx_.metrics,
                                                ctx_.counters.labels);
@@ -210,7 +213,8 @@ ComponentDef UpstreamSinkDef() {
   def.type = "upstream";
   def.summary =
       "Store and forward: appends every event to a durable outbox, drains it in compressed batches to a "
-      "receiver over MQTT or HTTP, deletes only what the receiver acknowledged.";
+      "receiver over MQTT or HTTP (with TLS: mqtts://, https://), deletes only what the receiver "
+      "acknowledged.";
   def.description =
       "An event counts as accepted (`upstream_accepted`) only once the outbox appended it. A delivery "
       "thread drains the outbox in batches of up to `batch_records` / `batch_bytes`, compressed with zstd "
@@ -225,8 +229,8 @@ ComponentDef UpstreamSinkDef() {
       "and docs/design/upstream-protocol.md.";
   def.params = {
       {"url", "string", "",
-       "Receiver: `mqtt://host:port` (a broker the receiver subscribes at) or `http://host:port/path` (the "
-       "receiver's upstream source).",
+       "Receiver: `mqtt://host:port` or `mqtts://host:port` (TLS; a broker the receiver subscribes at), or "
+       "`http://host:port/path` or `https://host:port/path` (TLS; the receiver's upstream source).",
        true},
       {"node", "string", "the pipeline's `node:`",
        "This node's id ([A-Za-z0-9._-]); with the seq it names every record at the receiver. Keep it stable "
@@ -261,7 +265,7 @@ ComponentDef UpstreamSinkDef() {
        "stays in the outbox for the next run.",
        false},
   };
-  AppendMqttOnlyParamDefs(def.params);
+  AppendMqttOnlyParamDefs(def.params, /*receiver=*/false);
   def.example =
       "type: upstream\n"
       "url: mqtt://127.0.0.1:1883\n"

@@ -20,6 +20,7 @@ namespace {
 struct UpstreamSourceConfig {
   UpstreamUrl url;
   mqtt::ClientOptions client;
+  TlsOptions http_tls;  // https:// only
   std::string topic_prefix = "edgeflow/up";
   std::string share_group;
   size_t max_batch_bytes = size_t{16} << 20;
@@ -48,6 +49,8 @@ std::optional<UpstreamSourceConfig> ParseUpstreamSourceConfig(const BuildContext
   if (url && url->scheme == UpstreamUrl::Scheme::kMqtt) {
     c.client = mqtt::ParseConnectionOptions(config, ctx.services.id);
     c.client.log_name = "upstream source '" + ctx.services.id + "'";
+  } else if (url) {
+    c.http_tls = ParseHttpTlsOptions(config, *url, /*receiver=*/true);
   }
   c.topic_prefix = config["topic_prefix"].String(c.topic_prefix);
   if (c.topic_prefix.empty() || c.topic_prefix.find_first_of("+#") != std::string::npos ||
@@ -99,7 +102,7 @@ class UpstreamSource final : public Source {
       receiver_ = MakeMqttBatchReceiver(config_.client, config_.topic_prefix, config_.share_group, &inbox_,
                                         ctx_.clock, ctx_.metrics, labels);
     } else {
-      receiver_ = MakeHttpBatchReceiver(config_.url, config_.max_batch_bytes + 1024, config_.settle_timeout,
+      receiver_ = MakeHttpBatchReceiver(config_.url, config_.http_tls, config_.max_batch_bytes + 1024, config_.settle_timeout,
                                         &inbox_, ctx_.clock, "upstream source '" + ctx_.id + "'");
     }
   }
@@ -261,8 +264,8 @@ ComponentDef UpstreamSourceDef() {
   def.kind = ComponentKind::kSource;
   def.type = "upstream";
   def.summary =
-      "Receives store-and-forward batches from nodes' upstream sinks (MQTT or HTTP), deduplicates by "
-      "(node, seq) and acknowledges only what the pipeline committed.";
+      "Receives store-and-forward batches from nodes' upstream sinks (MQTT or HTTP, with or without TLS), "
+      "deduplicates by (node, seq) and acknowledges only what the pipeline committed.";
   def.description =
       "The receiving end of the upstream protocol (docs/design/upstream-protocol.md). Over MQTT it "
       "subscribes to `<topic_prefix>/+/batch` and answers on `<topic_prefix>/<node>/ack`; over HTTP it "
@@ -277,8 +280,8 @@ ComponentDef UpstreamSourceDef() {
       "dead-lettered. See docs/sources/upstream.md.";
   def.params = {
       {"url", "string", "",
-       "`mqtt://host:port` (subscribe at a broker) or `http://host:port/path` (listen on host:port, take "
-       "POSTs to path).",
+       "`mqtt://host:port` or `mqtts://host:port` (TLS; subscribe at a broker), or `http://host:port/path` "
+       "or `https://host:port/path` (TLS; listen on host:port, take POSTs to path).",
        true},
       {"topic_prefix", "string", "edgeflow/up", "MQTT: batches arrive on `<prefix>/<node>/batch`.", false},
       {"share_group", "string", "",
@@ -295,7 +298,7 @@ ComponentDef UpstreamSourceDef() {
       {"settle_timeout", "duration", "30s",
        "HTTP: how long a POST waits for its commit before answering 503 (the node resends).", false},
   };
-  AppendMqttOnlyParamDefs(def.params);
+  AppendMqttOnlyParamDefs(def.params, /*receiver=*/true);
   def.example =
       "type: upstream\n"
       "url: mqtt://127.0.0.1:1883\n"

@@ -12,18 +12,33 @@ std::optional<UpstreamUrl> ParseUpstreamUrl(const ConfigNode& node) {
     node.Error("a url is required", "url: mqtt://127.0.0.1:1883 or url: http://127.0.0.1:8080/upstream");
     return std::nullopt;
   }
+  struct Known {
+    const char* prefix;
+    UpstreamUrl::Scheme scheme;
+    bool tls;
+    int port;
+  };
+  static constexpr Known kKnown[] = {
+      {"mqtt://", UpstreamUrl::Scheme::kMqtt, false, 1883},
+      {"mqtts://", UpstreamUrl::Scheme::kMqtt, true, 8883},
+      {"http://", UpstreamUrl::Scheme::kHttp, false, 80},
+      {"https://", UpstreamUrl::Scheme::kHttp, true, 443},
+  };
   UpstreamUrl url;
   std::string rest;
-  if (text.rfind("mqtt://", 0) == 0) {
-    url.scheme = UpstreamUrl::Scheme::kMqtt;
-    url.port = 1883;
-    rest = text.substr(7);
-  } else if (text.rfind("http://", 0) == 0) {
-    url.scheme = UpstreamUrl::Scheme::kHttp;
-    url.port = 80;
-    rest = text.substr(7);
-  } else {
-    node.Error("expected mqtt://host:port or http://host:port/path (TLS: not yet supported)");
+  bool known = false;
+  for (const Known& k : kKnown) {
+    const std::string_view prefix = k.prefix;
+    if (text.rfind(prefix, 0) != 0) continue;
+    url.scheme = k.scheme;
+    url.tls = k.tls;
+    url.port = k.port;
+    rest = text.substr(prefix.size());
+    known = true;
+  }
+  if (!known) {
+    node.Error("expected mqtt://host:port, mqtts://host:port (TLS), http://host:port/path or "
+               "https://host:port/path (TLS)");
     return std::nullopt;
   }
   const size_t slash = rest.find('/');
@@ -52,11 +67,45 @@ std::optional<UpstreamUrl> ParseUpstreamUrl(const ConfigNode& node) {
   return url;
 }
 
-void AppendMqttOnlyParamDefs(std::vector<ParamDef>& params) {
+TlsOptions ParseHttpTlsOptions(const ConfigNode& config, const UpstreamUrl& url, bool receiver) {
+  const ConfigNode node = config["tls"];
+  TlsOptions tls = mqtt::ParseTlsOptions(node, url.tls, "https://host:port/path");
+  if (!tls.enabled) return tls;
+  // cpp-httplib checks the certificate against the url's host and sends it
+  // as SNI; it has no switch for either.
+  if (!tls.verify_hostname) node["verify_hostname"].Error("not supported over https (MQTT only)");
+  if (!tls.server_name.empty()) node["server_name"].Error("not supported over https (MQTT only)");
+  if (receiver && tls.cert_file.empty()) {
+    node.Error("an https receiver needs its certificate and key",
+               "tls: { cert_file: server.crt, key_file: server.key }");
+  }
+  if (tls.key_file.empty()) tls.key_file = tls.cert_file;  // a PEM may hold both
+  return tls;
+}
+
+void AppendMqttOnlyParamDefs(std::vector<ParamDef>& params, bool receiver) {
   for (ParamDef& p : mqtt::ConnectionParamDefs()) {
-    if (p.name == "url") continue;
+    if (p.name == "url" || p.name == "tls") continue;
     p.description = "MQTT only. " + p.description;
     params.push_back(std::move(p));
+  }
+  if (receiver) {
+    params.push_back(
+        {"tls", "map", "",
+         "TLS settings (implied by `mqtts://` and `https://`). mqtts: the receiver is a client of the "
+         "broker: `ca_file` (PEM; default: the system store), `cert_file` and `key_file` (client "
+         "certificate), `verify_hostname` (default true), `server_name`. https: the receiver serves TLS: "
+         "`cert_file` and `key_file` (its certificate, required) and `ca_file` (when given, every node must "
+         "present a client certificate signed by it).",
+         false});
+  } else {
+    params.push_back(
+        {"tls", "map", "",
+         "TLS settings (implied by `mqtts://` and `https://`): `ca_file` (PEM of the CAs that may sign the "
+         "broker's or receiver's certificate; default: the system store), `cert_file` and `key_file` "
+         "(client certificate for mutual TLS). MQTT only: `verify_hostname` (default true), "
+         "`server_name`. Over https the certificate must name the url's host.",
+         false});
   }
 }
 

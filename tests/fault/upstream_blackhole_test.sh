@@ -63,6 +63,7 @@ URL="mqtt://127.0.0.1:$MQTT_PORT"
 write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: file, path: $WORK/received.jsonl }"
 write_sender "$WORK/sender.yaml" "mqtt://127.0.0.1:$PROXY_PORT" 100Hz
 start_node receiver "$WORK/receiver.yaml"
+wait_receiver_subscribed
 RECEIVER=$LAST_PID
 start_node sender "$WORK/sender.yaml"
 SENDER=$LAST_PID

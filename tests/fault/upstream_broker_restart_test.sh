@@ -9,6 +9,7 @@ URL="mqtt://127.0.0.1:$MQTT_PORT"
 write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: file, path: $WORK/received.jsonl }"
 write_sender "$WORK/sender.yaml" "$URL" 100Hz
 start_node receiver "$WORK/receiver.yaml"
+wait_receiver_subscribed
 RECEIVER=$LAST_PID
 start_node sender "$WORK/sender.yaml"
 SENDER=$LAST_PID

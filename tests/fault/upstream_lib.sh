@@ -9,11 +9,15 @@ EDGEFLOW="$1"
 [[ -x "$EDGEFLOW" ]] || fail "usage: $0 path/to/edgeflow"
 
 
+# The sending node's id and outbox; a test with several senders changes them.
+NODE=node-a
+OUTBOX="$WORK/outbox"
+
 # write_sender FILE URL [RATE] [EXTRA_SINK_LINES]: sim (4 devices at RATE ticks/s) -> upstream.
 write_sender() {
   local file="$1" url="$2" rate="${3:-100Hz}" extra="${4:-}"
   cat >"$file" <<YAML
-node: node-a
+node: $NODE
 sources:
   - id: sim
     type: sim
@@ -29,7 +33,7 @@ sinks:
     keepalive: 2s
     connect_timeout: 2s
     backoff_max: 500ms
-    outbox: { path: $WORK/outbox, fsync: never }
+    outbox: { path: $OUTBOX, fsync: never }
     ack_timeout: 2s
     linger: 20ms
     retry_max: 500ms
@@ -38,13 +42,14 @@ $extra
 YAML
 }
 
-# write_drainer FILE URL: the same node and outbox with no new events; it
-# exits once the outbox is empty and acknowledged (or after drain_timeout).
+# write_drainer FILE URL [EXTRA_SINK_LINES]: the same node and outbox with no
+# new events; it exits once the outbox is empty and acknowledged (or after
+# drain_timeout).
 write_drainer() {
-  local file="$1" url="$2"
+  local file="$1" url="$2" extra="${3:-}"
   : >"$WORK/empty.jsonl"
   cat >"$file" <<YAML
-node: node-a
+node: $NODE
 sources:
   - { id: nothing, type: replay, path: $WORK/empty.jsonl }
 sinks:
@@ -52,11 +57,12 @@ sinks:
     url: $url
     client_id: fault-sender
     keepalive: 2s
-    outbox: { path: $WORK/outbox, fsync: never }
+    outbox: { path: $OUTBOX, fsync: never }
     ack_timeout: 2s
     linger: 20ms
     retry_max: 500ms
     drain_timeout: \${DRAIN_SECONDS}s
+$extra
 YAML
 }
 
@@ -86,6 +92,15 @@ start_node() {
   track "$LAST_PID"
 }
 
+# Waits until the MQTT receiver (stderr in $WORK/$1.err) is connected, and a
+# moment for its subscription: the broker keeps nothing for a session it has
+# never seen, so a batch published earlier is lost there and resent after
+# ack_timeout, behind later batches (out of order at the receiver).
+wait_receiver_subscribed() {
+  wait_for_text "$WORK/${1:-receiver}.err" "connected to" 15
+  sleep 0.3
+}
+
 # Stops a node with SIGTERM and waits for it.
 stop_node() {
   kill -TERM "$1" 2>/dev/null || true
@@ -94,9 +109,10 @@ stop_node() {
 
 # Drains the outbox to the receiver: runs the drainer, which exits once the
 # outbox is empty and acknowledged (up to $2 seconds), and checks its --stats.
+# $3: extra sink lines (e.g. tls settings).
 drain_outbox() {
-  local url="$1" limit="${2:-30}"
-  write_drainer "$WORK/drainer.yaml" "$url"
+  local url="$1" limit="${2:-30}" extra="${3:-}"
+  write_drainer "$WORK/drainer.yaml" "$url" "$extra"
   DRAIN_SECONDS="$limit" "$EDGEFLOW" run --stats "$WORK/drainer.yaml" >/dev/null 2>"$WORK/drainer.err" &
   local pid=$!
   track "$pid"

@@ -10,6 +10,7 @@ URL="mqtt://127.0.0.1:$MQTT_PORT"
 write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: file, path: $WORK/received.jsonl }"
 write_sender "$WORK/sender.yaml" "$URL" 200Hz
 start_node receiver "$WORK/receiver.yaml"
+wait_receiver_subscribed
 RECEIVER=$LAST_PID
 
 RANDOM=42  # reproducible kill moments

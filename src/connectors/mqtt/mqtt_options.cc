@@ -96,6 +96,27 @@ std::optional<std::string> ReadSecret(const ConfigNode& config, const std::strin
   return std::nullopt;
 }
 
+TlsOptions ParseTlsOptions(const ConfigNode& tls_node, bool tls_url, const std::string& tls_url_example) {
+  TlsOptions tls;
+  tls.enabled = tls_url;
+  if (!tls_node.defined()) return tls;
+  tls_node.CheckKeys({"ca_file", "cert_file", "key_file", "verify_hostname", "server_name"});
+  tls.enabled = true;
+  tls.ca_file = tls_node["ca_file"].String("");
+  tls.cert_file = tls_node["cert_file"].String("");
+  tls.key_file = tls_node["key_file"].String("");
+  tls.verify_hostname = tls_node["verify_hostname"].Bool(true);
+  tls.server_name = tls_node["server_name"].String("");
+  if (!tls.key_file.empty() && tls.cert_file.empty()) {
+    tls_node["key_file"].Error("a key_file needs a cert_file");
+  }
+  if (!tls_url) {
+    const std::string scheme = tls_url_example.substr(0, tls_url_example.find("://") + 3);
+    tls_node.Error("TLS settings need an " + scheme + " url", "write url: " + tls_url_example);
+  }
+  return tls;
+}
+
 namespace {
 
 std::string HostName() {
@@ -167,23 +188,7 @@ ClientOptions ParseConnectionOptions(const ConfigNode& config, const std::string
   if (config["username"].defined()) o.connect.username = config["username"].String("");
   o.connect.password = ReadSecret(config, "password");
 
-  const ConfigNode tls_node = config["tls"];
-  o.tls.enabled = tls;
-  if (tls_node.defined()) {
-    tls_node.CheckKeys({"ca_file", "cert_file", "key_file", "verify_hostname", "server_name"});
-    o.tls.enabled = true;
-    o.tls.ca_file = tls_node["ca_file"].String("");
-    o.tls.cert_file = tls_node["cert_file"].String("");
-    o.tls.key_file = tls_node["key_file"].String("");
-    o.tls.verify_hostname = tls_node["verify_hostname"].Bool(true);
-    o.tls.server_name = tls_node["server_name"].String("");
-    if (!o.tls.key_file.empty() && o.tls.cert_file.empty()) {
-      tls_node["key_file"].Error("a key_file needs a cert_file");
-    }
-    if (!tls) {
-      tls_node.Error("TLS settings need an mqtts:// url", "write url: mqtts://host:8883");
-    }
-  }
+  o.tls = ParseTlsOptions(config["tls"], tls, "mqtts://host:8883");
 
   o.quick_ack = config["quick_ack"].Bool(false);
   o.connect_timeout = config["connect_timeout"].Duration(o.connect_timeout);

@@ -20,6 +20,13 @@ std::vector<ParamDef> ConnectionParamDefs();
 // persistent session is found again. Errors go to the config's diagnostics.
 ClientOptions ParseConnectionOptions(const ConfigNode& config, const std::string& component_id);
 
+// Reads a `tls` map (ca_file, cert_file, key_file, verify_hostname,
+// server_name). `tls_url`: the url's scheme asks for TLS (then TLS is on even
+// without the map); settings under a plain url are an error that suggests
+// `tls_url_example` (e.g. "mqtts://host:8883"). Shared with the components
+// that speak other TLS transports (the upstream sink and source over https).
+TlsOptions ParseTlsOptions(const ConfigNode& tls_node, bool tls_url, const std::string& tls_url_example);
+
 // Reads a secret given inline, as the name of an environment variable
 // (`<key>_env`) or as a file (`<key>_file`, trailing newline removed).
 std::optional<std::string> ReadSecret(const ConfigNode& config, const std::string& key);
