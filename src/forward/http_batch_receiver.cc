@@ -13,6 +13,7 @@
 
 #include "forward/batch_receiver.h"
 
+#include "common/thread_name.h"
 namespace edgeflow {
 namespace {
 
@@ -57,7 +58,10 @@ class HttpBatchReceiver final : public BatchReceiver {
       return Unavailable("cannot listen on " + url_.host + ":" + std::to_string(url_.port) +
                          " (in use, or not a local address)");
     }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    thread_ = std::thread([this] {
+      NameThisThread("ef-upstream-rx");
+      server_->listen_after_bind();
+    });
     for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

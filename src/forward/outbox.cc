@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "forward/outbox_checkpoint.h"
 #include "forward/outbox_format.h"
 
@@ -1195,7 +1196,10 @@ OutboxStats Outbox::Impl::Stats() const {
 
 void Outbox::Impl::StartThread() {
   if (!options_.background_thread) return;
-  thread_ = std::thread([this] { ThreadMain(); });
+  thread_ = std::thread([this] {
+    NameThisThread("ef-outbox");
+    ThreadMain();
+  });
 }
 
 void Outbox::Impl::StopThread() {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/thread_name.h"
 #include "forward/event_codec.h"
 
 namespace edgeflow {
@@ -40,7 +41,10 @@ DeliveryLoop::~DeliveryLoop() { Stop(0); }
 
 void DeliveryLoop::Start() {
   stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("ef-upstream-tx");
+    Run();
+  });
 }
 
 void DeliveryLoop::Stop(TimeMicros drain) {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.h"
 #include "pipeline/action.h"
 
 namespace edgeflow {
@@ -30,7 +31,10 @@ class ActionWorker {
 
   void Start(std::function<void(Job&)> perform) {
     perform_ = std::move(perform);
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("ef-action");
+      Run();
+    });
   }
   bool started() const { return thread_.joinable(); }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "connectors/coap/coap_paths.h"
 #include "connectors/codec/payload_decoder.h"
 
@@ -467,7 +468,10 @@ Status CoapServer::Start() {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return IoError("coap " + id_ + ": eventfd: " + std::strerror(errno));
   stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("ef-coap");
+    Run();
+  });
   spdlog::info("coap {}: listening on {}://{}:{}", id_, config_.dtls() ? "coaps" : "coap",
                config_.host, config_.port);
   return Status::Ok();

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "connectors/common/message_inbox.h"
 #include "connectors/http/http_source_config.h"
 #include "connectors/http/ingest_decoder.h"
@@ -150,6 +151,7 @@ class HttpSource final : public Source {
     }
     listen_done_ = false;
     thread_ = std::thread([this] {
+      NameThisThread("ef-http-in");
       server_->listen_after_bind();
       listen_done_ = true;
     });

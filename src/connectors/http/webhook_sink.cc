@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "common/thread_name.h"
 #include "connectors/codec/encoder_options.h"
 #include "connectors/http/encoded_event_queue.h"
 #include "connectors/http/webhook_policy.h"
@@ -99,7 +100,10 @@ class WebhookSink final : public Sink {
     client_->set_default_headers(c_.headers);
     if (!c_.ca_file.empty()) client_->set_ca_cert_path(c_.ca_file);
     // A peer that is down at start is not an error: the sender retries.
-    sender_ = std::thread([this] { SendLoop(); });
+    sender_ = std::thread([this] {
+      NameThisThread("ef-webhook");
+      SendLoop();
+    });
     return Status::Ok();
   }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/thread_name.h"
 #include "connectors/modbus/modbus_client.h"
 #include "connectors/modbus/register_config.h"
 
@@ -65,7 +66,10 @@ class ModbusSink final : public Sink {
   ~ModbusSink() override { Close(); }
 
   Status Open() override {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("ef-modbus-out");
+      Run();
+    });
     return Status::Ok();
   }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "common/thread_name.h"
 #include "connectors/modbus/modbus_client.h"
 #include "connectors/modbus/modbus_url.h"
 #include "connectors/modbus/read_plan.h"
@@ -67,7 +68,10 @@ class ModbusSource final : public Source {
   Status Start() override {
     // Connecting happens on the thread: a device that is down at start-up is
     // retried like one that goes away later.
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("ef-modbus-in");
+      Run();
+    });
     return Status::Ok();
   }
 

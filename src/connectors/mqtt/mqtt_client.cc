@@ -1,5 +1,6 @@
 #include "connectors/mqtt/mqtt_client.h"
 
+#include "common/thread_name.h"
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -57,7 +58,10 @@ Client::~Client() {
 void Client::Start() {
   if (thread_.joinable()) return;
   stop_.store(false);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("ef-mqtt");
+    Run();
+  });
 }
 
 void Client::Stop(TimeMicros drain) {
