@@ -9,13 +9,7 @@ source "$(dirname "$0")/upstream_lib.sh"
 
 HTTP_PORT=$(free_port)
 URL="http://127.0.0.1:$HTTP_PORT/upstream"
-cat >"$WORK/receiver.yaml" <<YAML
-node: receiver
-sources:
-  - { id: up, type: upstream, url: "$URL" }
-sinks:
-  - { type: store, path: $WORK/received.db }
-YAML
+write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: store, path: $WORK/received.db }"
 
 # 1. A backlog while nobody listens.
 write_sender "$WORK/sender.yaml" "$URL" 200Hz "    drain_timeout: 0s"

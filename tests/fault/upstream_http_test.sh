@@ -8,13 +8,7 @@ source "$(dirname "$0")/upstream_lib.sh"
 start_mosquitto </dev/null  # only the drainer's helpers need MQTT_PORT
 HTTP_PORT=$(free_port)
 URL="http://127.0.0.1:$HTTP_PORT/upstream"
-cat >"$WORK/receiver.yaml" <<YAML
-node: receiver
-sources:
-  - { id: up, type: upstream, url: "$URL" }
-sinks:
-  - { type: file, path: $WORK/received.jsonl }
-YAML
+write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: file, path: $WORK/received.jsonl }"
 write_sender "$WORK/sender.yaml" "$URL" 100Hz
 start_node receiver "$WORK/receiver.yaml"
 RECEIVER=$LAST_PID

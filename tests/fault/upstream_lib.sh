@@ -66,18 +66,18 @@ $extra
 YAML
 }
 
-# write_receiver FILE URL SINK_YAML
+# write_receiver FILE URL SINK_YAML (the MQTT session options only for mqtt urls)
 write_receiver() {
-  local file="$1" url="$2" sink="$3"
+  local file="$1" url="$2" sink="$3" mqtt_options=""
+  if [[ "$url" == mqtt* ]]; then
+    mqtt_options=$'\n    client_id: fault-receiver\n    clean_start: false\n    keepalive: 2s'
+  fi
   cat >"$file" <<YAML
 node: receiver
 sources:
   - id: up
     type: upstream
-    url: $url
-    client_id: fault-receiver
-    clean_start: false
-    keepalive: 2s
+    url: $url$mqtt_options
 sinks:
 $sink
 YAML
