@@ -50,8 +50,6 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-bool OnnxSupported() { return OnnxPluginAvailable(); }
-
 Result<LoadedModel> LoadModelFile(const std::string& path, const ModelLoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot open model file " + path);

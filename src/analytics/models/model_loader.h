@@ -30,8 +30,4 @@ struct LoadedModel {
 
 Result<LoadedModel> LoadModelFile(const std::string& path, const ModelLoadOptions& options);
 
-// Whether this installation can run ONNX models (the edgeflow-onnx plugin,
-// built with the EDGEFLOW_ONNX option, can be loaded).
-bool OnnxSupported();
-
 }  // namespace edgeflow::analytics

@@ -63,8 +63,6 @@ class OnnxModel final : public Model {
 
 }  // namespace
 
-bool OnnxPluginAvailable() { return Plugin().ok(); }
-
 Result<std::unique_ptr<Model>> LoadOnnxModel(const std::string& path, const OnnxOptions& options) {
   if (options.num_features == 0) return InvalidConfig("an ONNX model needs the input fields listed");
   std::vector<float> calibration;

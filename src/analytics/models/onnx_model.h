@@ -27,7 +27,4 @@ struct OnnxOptions {
 // NotFound when the plugin is not installed (a build without OpenCV).
 Result<std::unique_ptr<Model>> LoadOnnxModel(const std::string& path, const OnnxOptions& options);
 
-// Whether the ONNX plugin can be loaded.
-bool OnnxPluginAvailable();
-
 }  // namespace edgeflow::analytics

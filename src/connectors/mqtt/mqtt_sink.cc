@@ -169,8 +169,8 @@ class MqttSink final : public Sink {
   // spill's seq) let the spill delete them once the broker has them.
   mqtt::ClientOptions WithDeliveryReports(mqtt::ClientOptions options) {
     if (config_.spill) {
-      options.on_delivery = [this](uint64_t token, bool ok, const std::string&) {
-        if (spill_) spill_->Delivered(token, ok);
+      options.on_delivery = [this](uint64_t token, bool, const std::string&) {
+        if (spill_) spill_->Delivered(token);
       };
     }
     return options;

@@ -103,12 +103,7 @@ size_t MqttSpill::Refill(Client& client) {
   return moved;
 }
 
-void MqttSpill::Delivered(uint64_t seq, bool ok) {
-  // A message the broker refused is not retried (it would be refused again);
-  // the client already logged why.
-  (void)ok;
-  outbox_->Ack({&seq, 1});
-}
+void MqttSpill::Delivered(uint64_t seq) { outbox_->Ack({&seq, 1}); }
 
 void MqttSpill::UpdateBacklog() { backlog_ = pending_records() > 0; }
 

@@ -38,8 +38,10 @@ class MqttSpill {
   // published with its seq as delivery token; returns how many.
   size_t Refill(Client& client);
 
-  // The client's delivery report for a token Refill used.
-  void Delivered(uint64_t seq, bool ok);
+  // The client's delivery report for a token Refill used: delivered or
+  // given up (a message the broker refused would be refused again, and the
+  // client logged why), the record leaves the spill either way.
+  void Delivered(uint64_t seq);
 
   // True while spilled messages wait (on disk or in the client's queue).
   bool backlog() const { return backlog_; }
