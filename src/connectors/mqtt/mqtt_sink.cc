@@ -150,10 +150,7 @@ class MqttSink final : public Sink {
     if (spill_) {
       // Messages that went straight to the client and are not delivered
       // (broker down at shutdown) join the spill rather than being lost.
-      size_t kept = 0;
-      for (const mqtt::Client::Undelivered& m : client_.TakeUndelivered()) {
-        if (spill_->Append("", ctx_.clock->Now(), m.topic, m.payload, m.qos, m.retain).ok()) ++kept;
-      }
+      const size_t kept = MoveToSpill(client_.TakeUndelivered());
       if (kept > 0) spdlog::info("mqtt sink '{}': {} undelivered messages moved to the spill", ctx_.id, kept);
       spill_->UpdateBacklog();
       if (spill_->backlog()) {
@@ -191,10 +188,19 @@ class MqttSink final : public Sink {
   // The queue just filled up: what waits in it (not sent yet) moves to the
   // spill ahead of the new message, so that the spill holds everything
   // unsent in order.
-  void StartSpilling() {
-    for (const mqtt::Client::Undelivered& m : client_.TakeQueued()) {
-      if (!spill_->Append("", ctx_.clock->Now(), m.topic, m.payload, m.qos, m.retain).ok()) spill_full_->Add();
+  void StartSpilling() { MoveToSpill(client_.TakeQueued()); }
+
+  // Appends messages taken back from the client; returns how many the spill kept.
+  size_t MoveToSpill(const std::vector<mqtt::Client::Undelivered>& messages) {
+    size_t kept = 0;
+    for (const mqtt::Client::Undelivered& m : messages) {
+      if (spill_->Append("", ctx_.clock->Now(), m.topic, m.payload, m.qos, m.retain).ok()) {
+        ++kept;
+      } else {
+        spill_full_->Add();
+      }
     }
+    return kept;
   }
 
   void RefillFromSpill() {
