@@ -10,6 +10,7 @@
 
 #include "analytics/detector_methods.h"
 #include "analytics/post_process.h"
+#include "stages/series_key.h"
 #include "stages/stage_util.h"
 
 namespace edgeflow {
@@ -24,11 +25,6 @@ const std::vector<std::string> kStageOptions = {"field",  "fields", "method", "m
                                                 "threshold", "warmup", "output", "explain", "seed", "max_series",
                                                 "min",    "max"};
 
-struct KeyPart {
-  enum class Kind { kDevice, kTag, kField } kind;
-  Symbol name;
-};
-
 struct FieldOutputs {
   Symbol input;
   Symbol flag;       // <prefix>
@@ -40,8 +36,7 @@ struct FieldOutputs {
 struct DetectConfig {
   std::vector<FieldOutputs> fields;
   std::shared_ptr<const DetectorFactory> factory;
-  std::vector<KeyPart> key;
-  bool device_only_key = true;
+  SeriesKey key;
   double threshold = 0.5;
   int64_t warmup = 0;
   bool explain = false;
@@ -110,40 +105,17 @@ class DetectStage final : public Stage {
   // recently seen one when full) if new.
   Series& Touch(const Event& e) {
     int32_t slot = -1;
-    if (c_.device_only_key) {
+    if (c_.key.device_only()) {
       const uint32_t id = e.device.id();
       if (id < by_device_.size()) slot = by_device_[id];
     } else {
-      EncodeKey(e);
+      c_.key.Encode(e, key_buffer_);
       const auto it = by_key_.find(key_buffer_);
       if (it != by_key_.end()) slot = it->second;
     }
     if (slot < 0) slot = Create(e);
     MakeNewest(slot);
     return series_[static_cast<size_t>(slot)];
-  }
-
-  void EncodeKey(const Event& e) {
-    key_buffer_.clear();
-    char buf[32];
-    for (const KeyPart& part : c_.key) {
-      switch (part.kind) {
-        case KeyPart::Kind::kDevice: key_buffer_.append(e.device.name()); break;
-        case KeyPart::Kind::kTag: key_buffer_.append(e.Tag(part.name).value_or("")); break;
-        case KeyPart::Kind::kField: {
-          const Value* v = e.Find(part.name);
-          if (v == nullptr) break;
-          if (v->type == ValueType::kString) {
-            key_buffer_.append(e.Text(*v));
-          } else if (const auto n = v->AsNumber()) {
-            const int len = std::snprintf(buf, sizeof buf, "%.17g", *n);
-            key_buffer_.append(buf, static_cast<size_t>(len));
-          }
-          break;
-        }
-      }
-      key_buffer_.push_back('\x1f');
-    }
   }
 
   int32_t Create(const Event& e) {
@@ -155,7 +127,7 @@ class DetectStage final : public Stage {
       slot = oldest_;
       Unlink(slot);
       Series& old = series_[static_cast<size_t>(slot)];
-      if (c_.device_only_key) {
+      if (c_.key.device_only()) {
         by_device_[old.device_id] = -1;
       } else {
         by_key_.erase(old.key);
@@ -164,7 +136,7 @@ class DetectStage final : public Stage {
     }
     Series& s = series_[static_cast<size_t>(slot)];
     uint64_t key_hash;
-    if (c_.device_only_key) {
+    if (c_.key.device_only()) {
       s.device_id = e.device.id();
       if (s.device_id >= by_device_.size()) by_device_.resize(static_cast<size_t>(s.device_id) + 1024, -1);
       by_device_[s.device_id] = slot;
@@ -333,19 +305,7 @@ std::optional<DetectConfig> ParseConfig(BuildContext& ctx) {
     c.fields.push_back(o);
   }
 
-  std::vector<std::string> key = cfg.Has("key_by") ? cfg["key_by"].StringList() : std::vector<std::string>{"device"};
-  if (key.empty()) cfg["key_by"].Error("list at least one key");
-  c.device_only_key = key.size() == 1 && key[0] == "device";
-  for (const std::string& k : key) {
-    if (k == "device") {
-      c.key.push_back({KeyPart::Kind::kDevice, Symbol()});
-    } else if (k.rfind("tags.", 0) == 0) {
-      c.key.push_back({KeyPart::Kind::kTag, Symbol::Intern(k.substr(5))});
-    } else {
-      CheckFieldKnown(ctx, cfg["key_by"], k);
-      c.key.push_back({KeyPart::Kind::kField, Symbol::Intern(k)});
-    }
-  }
+  c.key = SeriesKey::Parse(ctx, cfg, "key_by");
 
   c.threshold = cfg["threshold"].Double(0.5);
   if (!(c.threshold >= 0 && c.threshold <= 1)) cfg["threshold"].Error("must be between 0 and 1");

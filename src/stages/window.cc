@@ -9,6 +9,7 @@
 #include "analytics/features/signal_features.h"
 #include "config/units.h"
 #include "stages/aggregator.h"
+#include "stages/series_key.h"
 #include "stages/stage_util.h"
 #include "stages/window_assigner.h"
 #include "common/time_format.h"
@@ -18,12 +19,6 @@ namespace {
 
 enum class WindowKind { kTumbling, kHopping, kSliding, kSession, kCalendar };
 enum class LatePolicy { kDrop, kSide, kUpdate };
-
-// One component of a window key.
-struct KeyPart {
-  enum class Kind { kDevice, kTag, kField } kind;
-  Symbol name;
-};
 
 // A signal-feature aggregate (rms, kurtosis, band energy...), computed from
 // the window's buffered samples of one input field.
@@ -40,8 +35,7 @@ struct WindowConfig {
   TimeMicros hop = 0;
   TimeMicros gap = 0;
   std::optional<WindowAssigner> assigner;
-  std::vector<KeyPart> key;
-  bool device_only_key = true;
+  SeriesKey key;
   std::vector<Symbol> inputs;  // distinct aggregated fields
   std::vector<AggSpec> specs;
   std::vector<size_t> spec_input;  // spec -> index in inputs
@@ -141,7 +135,7 @@ class WindowStage final : public Stage {
 
  private:
   KeyState* FindOrCreateKey(const Event& e) {
-    if (c_.device_only_key) {
+    if (c_.key.device_only()) {
       const uint32_t id = e.device.id();
       if (id < by_device_.size() && by_device_[id] >= 0) return keys_[static_cast<size_t>(by_device_[id])].get();
       if (!ReserveKey(e)) return nullptr;
@@ -149,26 +143,7 @@ class WindowStage final : public Stage {
       by_device_[id] = static_cast<int32_t>(keys_.size());
       return NewKey(e);
     }
-    key_buffer_.clear();
-    for (const KeyPart& part : c_.key) {
-      switch (part.kind) {
-        case KeyPart::Kind::kDevice: key_buffer_.append(e.device.name()); break;
-        case KeyPart::Kind::kTag: key_buffer_.append(e.Tag(part.name).value_or("")); break;
-        case KeyPart::Kind::kField: {
-          const Value* v = e.Find(part.name);
-          if (v == nullptr) break;
-          if (v->type == ValueType::kString) {
-            key_buffer_.append(e.Text(*v));
-          } else {
-            char buf[32];
-            const int n = std::snprintf(buf, sizeof buf, "%.17g", v->AsNumber().value_or(0));
-            key_buffer_.append(buf, static_cast<size_t>(n));
-          }
-          break;
-        }
-      }
-      key_buffer_.push_back('\x1f');
-    }
+    c_.key.Encode(e, key_buffer_);
     auto it = by_key_.find(std::string_view(key_buffer_));
     if (it != by_key_.end()) return keys_[static_cast<size_t>(it->second)].get();
     if (!ReserveKey(e)) return nullptr;
@@ -199,7 +174,7 @@ class WindowStage final : public Stage {
     by_key_.clear();
     for (size_t i = 0; i < keys_.size(); ++i) {
       KeyState& k = *keys_[i];
-      if (c_.device_only_key) {
+      if (c_.key.device_only()) {
         by_device_[k.prototype.device.id()] = static_cast<int32_t>(i);
       } else {
         by_key_.emplace(k.index_key, static_cast<int32_t>(i));
@@ -213,10 +188,10 @@ class WindowStage final : public Stage {
     auto key = std::make_unique<KeyState>();
     key->order = next_order_++;
     key->prototype.device = e.device;
-    for (const KeyPart& part : c_.key) {
-      if (part.kind == KeyPart::Kind::kField) {
+    for (const SeriesKeyPart& part : c_.key.parts()) {
+      if (part.kind == SeriesKeyPart::Kind::kField) {
         if (const Value* v = e.Find(part.name)) key->prototype.SetFrom(part.name, *v, e);
-      } else if (part.kind == KeyPart::Kind::kTag) {
+      } else if (part.kind == SeriesKeyPart::Kind::kTag) {
         if (auto t = e.Tag(part.name)) key->prototype.SetTag(part.name, *t);
       }
     }
@@ -637,18 +612,7 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
   }
 
   // Key.
-  std::vector<std::string> key = cfg.Has("key") ? cfg["key"].StringList() : std::vector<std::string>{"device"};
-  c.device_only_key = key.size() == 1 && key[0] == "device";
-  for (const std::string& k : key) {
-    if (k == "device") {
-      c.key.push_back({KeyPart::Kind::kDevice, Symbol()});
-    } else if (k.rfind("tags.", 0) == 0) {
-      c.key.push_back({KeyPart::Kind::kTag, Symbol::Intern(k.substr(5))});
-    } else {
-      CheckFieldKnown(ctx, cfg["key"], k);
-      c.key.push_back({KeyPart::Kind::kField, Symbol::Intern(k)});
-    }
-  }
+  c.key = SeriesKey::Parse(ctx, cfg, "key");
 
   // Aggregates: {field: [agg, ...]} or {field: agg}.
   std::vector<size_t> wants_bands;  // inputs with band_energy
@@ -714,8 +678,8 @@ std::optional<WindowConfig> ParseConfig(BuildContext& ctx) {
   // Output schema: key fields, count, aggregates.
   ctx.output_schema.known = true;
   ctx.output_schema.fields.insert("count");
-  for (const KeyPart& p : c.key) {
-    if (p.kind == KeyPart::Kind::kField) ctx.output_schema.fields.insert(std::string(p.name.name()));
+  for (const SeriesKeyPart& p : c.key.parts()) {
+    if (p.kind == SeriesKeyPart::Kind::kField) ctx.output_schema.fields.insert(std::string(p.name.name()));
   }
   for (const AggSpec& s : c.specs) ctx.output_schema.fields.insert(std::string(s.output.name()));
   for (const SignalSpec& s : c.signal_specs) ctx.output_schema.fields.insert(std::string(s.output.name()));
