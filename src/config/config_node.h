@@ -38,6 +38,9 @@ class ConfigNode {
   size_t size() const { return node_.size(); }
   const YAML::Node& yaml() const { return node_; }
   Diagnostics* diagnostics() const { return diagnostics_; }
+  // How many diagnostics were recorded so far (all nodes of the file share
+  // them): compare before and after parsing a section to know whether it failed.
+  size_t ErrorCount() const { return diagnostics_ == nullptr ? 0 : diagnostics_->items().size(); }
 
   // Child by key (path "a.b") or index (path "a[3]"); an absent child is
   // !defined() and reports errors at this node's position.

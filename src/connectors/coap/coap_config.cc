@@ -97,10 +97,7 @@ std::vector<ParamDef> CoapParamDefs() {
 }
 
 std::optional<CoapConfig> ParseCoapConfig(const ConfigNode& config) {
-  const auto error_count = [&config] {
-    return config.diagnostics() == nullptr ? size_t{0} : config.diagnostics()->items().size();
-  };
-  const size_t errors_before = error_count();
+  const size_t errors_before = config.ErrorCount();
   CoapConfig c;
   std::string error;
 
@@ -186,7 +183,7 @@ std::optional<CoapConfig> ParseCoapConfig(const ConfigNode& config) {
   c.payload.json.max_bytes = c.max_body;
   c.payload.csv.max_bytes = c.max_body;
 
-  if (error_count() != errors_before) return std::nullopt;
+  if (config.ErrorCount() != errors_before) return std::nullopt;
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "connectors/common/message_inbox.h"
+#include "connectors/common/source_rejects.h"
 #include "connectors/http/http_source_config.h"
 #include "connectors/http/ingest_decoder.h"
 
@@ -63,10 +64,7 @@ class HttpSource final : public Source {
         clock_(ctx.clock != nullptr ? ctx.clock : &SystemClock::Instance()),
         inbox_(config_.queue_bytes, ctx.wakeup),
         decoder_(config_.payload) {
-    dropped_.fill(nullptr);
-    on_reject_ = [this](DecodeReason reason, std::string_view excerpt) {
-      RejectRecord(reason, excerpt);
-    };
+    on_reject_ = [this](DecodeReason reason, std::string_view excerpt) { rejects_.Reject(reason, excerpt); };
     decode_message_ = [this](const InboxMessage& m) { DecodeMessage(m); };
     if (ctx_.counters.registry != nullptr) {
       MetricsRegistry& m = *ctx_.counters.registry;
@@ -77,17 +75,9 @@ class HttpSource final : public Source {
                                    labels + ",reason=\"" + kRefusalNames[i] + "\"",
                                    "requests refused before decoding, by reason");
       }
-      for (int r = 1; r < kDecodeReasonCount; ++r) {
-        dropped_[static_cast<size_t>(r)] =
-            ctx_.counters.Dropped(std::string(DecodeReasonName(static_cast<DecodeReason>(r))));
-      }
-      fields_dropped_ = m.GetCounter("fields_dropped", labels + ",reason=\"type_mismatch\"",
-                                     "fields dropped from accepted events, by reason");
     } else {
       bytes_in_ = &unregistered_;
       for (Counter*& c : refused_) c = &unregistered_;
-      for (Counter*& c : dropped_) c = &unregistered_;
-      fields_dropped_ = &unregistered_;
     }
   }
 
@@ -327,7 +317,8 @@ class HttpSource final : public Source {
       // (without dead letters, which only the executor thread may write).
       refused_[static_cast<size_t>(Refusal::kQueueFull)]->Add();
       for (size_t r = 0; r < verdict.by_reason.size(); ++r) {
-        if (verdict.by_reason[r] > 0) dropped_[r]->Add(verdict.by_reason[r]);
+        if (verdict.by_reason[r] == 0) continue;
+        if (Counter* c = rejects_.DroppedCounter(static_cast<DecodeReason>(r))) c->Add(verdict.by_reason[r]);
       }
     }
     res.status = VerdictStatus(verdict);
@@ -429,17 +420,9 @@ class HttpSource final : public Source {
     const auto format = static_cast<PayloadFormat>(m.tag);
     const DecodeResult result = decoder_.Decode(format, m.payload, m.readable(), context,
                                                 m.received, staged_, on_reject_);
-    if (result.fields_dropped > 0) fields_dropped_->Add(result.fields_dropped);
+    rejects_.AddFieldsDropped(result.fields_dropped);
   }
 
-  void RejectRecord(DecodeReason reason, std::string_view excerpt) {
-    Counter* counter = dropped_[static_cast<size_t>(reason)];
-    if (ctx_.dead_letters != nullptr) {
-      ctx_.dead_letters->Reject(ctx_.id, counter, DecodeReasonName(reason), nullptr, excerpt);
-    } else {
-      counter->Add();
-    }
-  }
 
   const HttpSourceConfig config_;
   const ComponentContext ctx_;
@@ -463,8 +446,7 @@ class HttpSource final : public Source {
   IngestDecoder decoder_;
   RejectFn on_reject_;
   std::function<void(const InboxMessage&)> decode_message_;
-  std::array<Counter*, kDecodeReasonCount> dropped_;
-  Counter* fields_dropped_ = nullptr;
+  SourceRejects rejects_{ctx_};  // also counts, without dead letters, on the server thread
   Batch staged_;  // a message's events beyond Poll's max_events
   size_t staged_next_ = 0;
 };

@@ -106,10 +106,7 @@ bool ParseListenAddress(std::string_view text, std::string* host, int* port, std
 }
 
 std::optional<HttpSourceConfig> ParseHttpSourceConfig(const ConfigNode& config) {
-  const auto error_count = [&config] {
-    return config.diagnostics() == nullptr ? size_t{0} : config.diagnostics()->items().size();
-  };
-  const size_t errors_before = error_count();
+  const size_t errors_before = config.ErrorCount();
   HttpSourceConfig c;
 
   const ConfigNode listen = config["listen"];
@@ -187,7 +184,7 @@ std::optional<HttpSourceConfig> ParseHttpSourceConfig(const ConfigNode& config) 
   c.payload.json.max_bytes = c.max_body;
   c.payload.csv.max_bytes = c.max_body;
 
-  if (error_count() != errors_before) return std::nullopt;
+  if (config.ErrorCount() != errors_before) return std::nullopt;
   return c;
 }
 

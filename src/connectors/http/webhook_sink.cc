@@ -359,10 +359,7 @@ class WebhookSink final : public Sink {
 };
 
 std::optional<WebhookConfig> ParseWebhookConfig(const ConfigNode& config) {
-  const auto error_count = [&config] {
-    return config.diagnostics() == nullptr ? size_t{0} : config.diagnostics()->items().size();
-  };
-  const size_t errors_before = error_count();
+  const size_t errors_before = config.ErrorCount();
   WebhookConfig c;
   const ConfigNode url = config["url"];
   c.url = url.String("");
@@ -428,7 +425,7 @@ std::optional<WebhookConfig> ParseWebhookConfig(const ConfigNode& config) {
   c.ca_file = ca_file.String("");
   if (ca_file.defined() && !c.target.tls) ca_file.Error("only applies to https:// URLs");
   c.json = ReadJsonEncodeOptions(config);
-  if (error_count() != errors_before) return std::nullopt;
+  if (config.ErrorCount() != errors_before) return std::nullopt;
   return c;
 }
 

@@ -258,21 +258,9 @@ const std::vector<std::string>& WriteKeys() {
 }
 
 std::optional<ModbusSinkConfig> ParseModbusSinkConfig(const ConfigNode& config) {
-  const auto error_count = [&config] {
-    return config.diagnostics() == nullptr ? size_t{0} : config.diagnostics()->items().size();
-  };
-  const size_t errors_before = error_count();
+  const size_t errors_before = config.ErrorCount();
   ModbusSinkConfig c;
-  const ConfigNode url = config["url"];
-  if (url.defined()) {
-    Result<ModbusEndpoint> endpoint = ParseModbusUrl(url.String());
-    if (endpoint.ok()) {
-      c.endpoint = *endpoint;
-    } else {
-      url.Error(endpoint.status().message(),
-                "tcp://127.0.0.1:502 or rtu:///dev/ttyUSB0?baud=9600&parity=N");
-    }
-  }
+  ParseEndpoint(config["url"], &c.endpoint);
   const ConfigNode unit = config["unit_id"];
   if (unit.is_sequence()) {
     unit.Error("the sink writes to one unit id");
@@ -321,7 +309,7 @@ std::optional<ModbusSinkConfig> ParseModbusSinkConfig(const ConfigNode& config) 
     w.symbol = Symbol::Intern(w.field);
     c.writes.push_back(std::move(w));
   }
-  if (error_count() != errors_before || !url.defined() || !writes.defined()) return std::nullopt;
+  if (config.ErrorCount() != errors_before || !config["url"].defined() || !writes.defined()) return std::nullopt;
   return c;
 }
 

@@ -286,21 +286,9 @@ const std::vector<std::string>& RegisterKeys() {
 
 std::optional<ModbusSourceConfig> ParseModbusSourceConfig(const ConfigNode& config,
                                                           std::set<std::string>* field_names) {
-  const auto error_count = [&config] {
-    return config.diagnostics() == nullptr ? size_t{0} : config.diagnostics()->items().size();
-  };
-  const size_t errors_before = error_count();
+  const size_t errors_before = config.ErrorCount();
   ModbusSourceConfig c;
-  const ConfigNode url = config["url"];
-  if (url.defined()) {
-    Result<ModbusEndpoint> endpoint = ParseModbusUrl(url.String());
-    if (endpoint.ok()) {
-      c.endpoint = *endpoint;
-    } else {
-      url.Error(endpoint.status().message(),
-                "tcp://127.0.0.1:502 or rtu:///dev/ttyUSB0?baud=9600&parity=N");
-    }
-  }
+  ParseEndpoint(config["url"], &c.endpoint);
   const ConfigNode timeout = config["timeout"];
   c.timeout = timeout.Duration(kMicrosPerSecond);
   if (c.timeout < kMicrosPerMilli) timeout.Error("must be at least 1ms");
@@ -385,7 +373,7 @@ std::optional<ModbusSourceConfig> ParseModbusSourceConfig(const ConfigNode& conf
     spec.plan = PlanReads(locations, limits);
     c.groups.push_back(std::move(spec));
   }
-  if (error_count() != errors_before || !url.defined() || !groups.defined()) return std::nullopt;
+  if (config.ErrorCount() != errors_before || !config["url"].defined() || !groups.defined()) return std::nullopt;
   return c;
 }
 

@@ -81,4 +81,14 @@ std::vector<int> ParseUnitIds(const ConfigNode& node, int fallback) {
   return units;
 }
 
+void ParseEndpoint(const ConfigNode& url, ModbusEndpoint* endpoint) {
+  if (!url.defined()) return;
+  Result<ModbusEndpoint> parsed = ParseModbusUrl(url.String());
+  if (parsed.ok()) {
+    *endpoint = *parsed;
+  } else {
+    url.Error(parsed.status().message(), "tcp://127.0.0.1:502 or rtu:///dev/ttyUSB0?baud=9600&parity=N");
+  }
+}
+
 }  // namespace edgeflow

@@ -1,5 +1,6 @@
-// Reading register descriptions (shared by the modbus source's `registers`
-// and the modbus sink's `writes`) from a pipeline file.
+// Reading the options the modbus source and sink share from a pipeline
+// file: register descriptions (the source's `registers`, the sink's
+// `writes`), unit ids and the device URL.
 #pragma once
 
 #include <optional>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "config/config_node.h"
+#include "connectors/modbus/modbus_url.h"
 #include "connectors/modbus/register_codec.h"
 
 namespace edgeflow {
@@ -26,5 +28,9 @@ std::optional<ParsedRegister> ParseRegister(const ConfigNode& node,
 
 // A unit id (slave address) 0..255, or a list of them.
 std::vector<int> ParseUnitIds(const ConfigNode& node, int fallback);
+
+// The `url` option (tcp://... or rtu://...) into *endpoint when it is
+// defined and valid; a bad one is reported at the node with an example.
+void ParseEndpoint(const ConfigNode& url, ModbusEndpoint* endpoint);
 
 }  // namespace edgeflow

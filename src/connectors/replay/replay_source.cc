@@ -520,10 +520,7 @@ const std::vector<std::string>& CsvOnlyKeys() {
 }
 
 std::optional<ReplayConfig> ParseReplayConfig(const ConfigNode& config) {
-  const auto error_count = [&config] {
-    return config.diagnostics() == nullptr ? size_t{0} : config.diagnostics()->items().size();
-  };
-  const size_t errors_before = error_count();
+  const size_t errors_before = config.ErrorCount();
   ReplayConfig c;
   bool ok = true;
   const ConfigNode path = config["path"];
@@ -586,7 +583,7 @@ std::optional<ReplayConfig> ParseReplayConfig(const ConfigNode& config) {
   } else {
     ParseCsvDecoderOptions(config, &c.csv);
   }
-  if (error_count() != errors_before) ok = false;
+  if (config.ErrorCount() != errors_before) ok = false;
   if (!ok) return std::nullopt;
   return c;
 }

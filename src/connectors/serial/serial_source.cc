@@ -206,10 +206,7 @@ std::string Basename(const std::string& path) {
 }
 
 std::optional<SerialSourceConfig> ParseSerialConfig(const ConfigNode& config) {
-  const auto error_count = [&config] {
-    return config.diagnostics() == nullptr ? size_t{0} : config.diagnostics()->items().size();
-  };
-  const size_t errors_before = error_count();
+  const size_t errors_before = config.ErrorCount();
   SerialSourceConfig c;
   const ConfigNode device = config["device"];
   c.port.path = device.String("");
@@ -264,7 +261,7 @@ std::optional<SerialSourceConfig> ParseSerialConfig(const ConfigNode& config) {
     config.Error("format: csv needs `columns`",
                  "a serial line has no header: name the cells, e.g. columns: [temp, hum]");
   }
-  if (error_count() != errors_before || !device.defined()) return std::nullopt;
+  if (config.ErrorCount() != errors_before || !device.defined()) return std::nullopt;
   return c;
 }
 
