@@ -216,6 +216,11 @@ size_t Client::queued_bytes() const {
   return queued_bytes_;
 }
 
+size_t Client::queue_room() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queued_bytes_ >= options_.max_queued_bytes ? 0 : options_.max_queued_bytes - queued_bytes_;
+}
+
 void Client::ExpireQueued() {
   std::lock_guard<std::mutex> lock(mutex_);
   const TimeMicros now = Now();

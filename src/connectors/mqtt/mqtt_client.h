@@ -106,6 +106,8 @@ class Client {
 
   bool connected() const { return connected_.load(); }
   size_t queued_bytes() const;
+  // Bytes that can still be queued before the queue is full.
+  size_t queue_room() const;
 
   // After Stop: removes and returns the messages published with `token` 0
   // that were not delivered (QoS 1/2 in flight without an acknowledgement,

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace edgeflow::mqtt {
 namespace {
 
@@ -64,8 +66,12 @@ Status MqttSpill::Append(std::string_view device, TimeMicros time, std::string_v
 size_t MqttSpill::Refill(Client& client) {
   size_t moved = 0;
   while (true) {
+    // Take only what the queue has room for: what does not fit goes back
+    // (Nack) and would be read again on every refill.
+    const size_t room = client.queue_room();
+    if (room == 0) break;
     batch_.clear();
-    if (outbox_->Peek(Priority::kTelemetry, kRefillRecords, kRefillBytes, batch_) == 0) break;
+    if (outbox_->Peek(Priority::kTelemetry, kRefillRecords, std::min(kRefillBytes, room), batch_) == 0) break;
     returned_.clear();
     bool full = false;
     for (const OutboxRecord& record : batch_) {
