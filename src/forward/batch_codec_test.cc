@@ -31,7 +31,7 @@ std::string Encoded(const Event& e) {
 TEST(EventCodec, RoundTripsEveryValueTypeAndTags) {
   const Event in = MakeEvent(3);
   Event out;
-  ASSERT_TRUE(DecodeEvent(Encoded(in), out));
+  ASSERT_EQ(DecodeEvent(Encoded(in), out), EventDecode::kOk);
   EXPECT_EQ(out.time, in.time);
   EXPECT_EQ(out.device, in.device);
   ASSERT_EQ(out.fields().size(), 5u);
@@ -48,7 +48,7 @@ TEST(EventCodec, NegativeTimeSurvives) {
   in.time = -5;
   in.device = Symbol::Intern("d");
   Event out;
-  ASSERT_TRUE(DecodeEvent(Encoded(in), out));
+  ASSERT_EQ(DecodeEvent(Encoded(in), out), EventDecode::kOk);
   EXPECT_EQ(out.time, -5);
 }
 
@@ -56,9 +56,9 @@ TEST(EventCodec, RejectsEveryTruncationAndTrailingBytes) {
   const std::string bytes = Encoded(MakeEvent(1));
   Event out;
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_FALSE(DecodeEvent(std::string_view(bytes).substr(0, n), out)) << n;
+    EXPECT_EQ(DecodeEvent(std::string_view(bytes).substr(0, n), out), EventDecode::kMalformed) << n;
   }
-  EXPECT_FALSE(DecodeEvent(bytes + "x", out));
+  EXPECT_EQ(DecodeEvent(bytes + "x", out), EventDecode::kMalformed);
 }
 
 TEST(EventCodec, RejectsUnknownFieldTypeAndDuplicateNames) {
@@ -70,10 +70,34 @@ TEST(EventCodec, RejectsUnknownFieldTypeAndDuplicateNames) {
   std::string bad = bytes;
   bad[6] = 9;
   Event out;
-  EXPECT_FALSE(DecodeEvent(bad, out));
+  EXPECT_EQ(DecodeEvent(bad, out), EventDecode::kMalformed);
   // Same field twice: count 2, then the field bytes repeated.
   std::string twice = bytes.substr(0, 3) + '\x02' + bytes.substr(4, 4) + bytes.substr(4, 4) + '\x00';
-  EXPECT_FALSE(DecodeEvent(twice, out));
+  EXPECT_EQ(DecodeEvent(twice, out), EventDecode::kMalformed);
+}
+
+// Names on the wire are input data: past settings.max_names a record that
+// brings a new device, field or tag name is refused, known names still pass.
+TEST(EventCodec, NewNamesBeyondTheNameLimitAreRefused) {
+  Event in;
+  in.device = Symbol::Intern("known-device");
+  in.SetInt(Symbol::Intern("known_field"), 1);
+  in.SetTag(Symbol::Intern("known_tag"), "x");
+  const std::string bytes = Encoded(in);
+  const auto renamed = [&bytes](const std::string& from, const std::string& to) {
+    std::string b = bytes;
+    b.replace(b.find(from), from.size(), to);  // same length: the framing holds
+    return b;
+  };
+  const size_t saved = Symbol::MaxNames();
+  Symbol::SetMaxNames(Symbol::Count());
+  Event out;
+  EXPECT_EQ(DecodeEvent(bytes, out), EventDecode::kOk);
+  EXPECT_EQ(DecodeEvent(renamed("known-device", "fresh-device"), out), EventDecode::kNameLimit);
+  EXPECT_EQ(DecodeEvent(renamed("known_field", "fresh_field"), out), EventDecode::kNameLimit);
+  EXPECT_EQ(DecodeEvent(renamed("known_tag", "fresh_tag"), out), EventDecode::kNameLimit);
+  Symbol::SetMaxNames(saved);
+  EXPECT_EQ(Symbol::Find("fresh_field").id(), 0u);  // nothing was interned
 }
 
 std::string Frame(const std::vector<uint64_t>& seqs, BatchCodec codec) {
@@ -98,7 +122,7 @@ TEST(BatchCodec, RoundTripsCompressedAndPlain) {
     EXPECT_EQ(decoded->records[3].priority, 1);
     EXPECT_EQ(decoded->records[4].priority, 0);
     Event e;
-    ASSERT_TRUE(DecodeEvent(decoded->records[3].event, e));
+    ASSERT_EQ(DecodeEvent(decoded->records[3].event, e), EventDecode::kOk);
     EXPECT_EQ(e.device, Symbol::Intern("press-5"));
   }
 }

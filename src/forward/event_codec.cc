@@ -44,56 +44,61 @@ void EncodeEvent(const Event& event, std::string& out) {
   }
 }
 
-bool DecodeEvent(std::string_view bytes, Event& out) {
+EventDecode DecodeEvent(std::string_view bytes, Event& out) {
+  constexpr EventDecode kBad = EventDecode::kMalformed;
   out.Clear();
   wire::Reader in(bytes);
   uint64_t time = 0, count = 0;
   std::string_view text;
-  if (!in.Varint(time) || !in.Bytes(text)) return false;
+  if (!in.Varint(time) || !in.Bytes(text)) return kBad;
   out.time = wire::Unzigzag(time);
-  out.device = Symbol::Intern(text);
-  if (!in.Varint(count) || count > bytes.size()) return false;
+  out.device = Symbol::InternData(text);
+  if (out.device.id() == 0 && !text.empty()) return EventDecode::kNameLimit;
+  if (!in.Varint(count) || count > bytes.size()) return kBad;
   for (uint64_t k = 0; k < count; ++k) {
     std::string_view name;
     uint8_t type = 0;
-    if (!in.Bytes(name) || name.empty() || !in.Fixed(type)) return false;
-    const Symbol symbol = Symbol::Intern(name);
-    if (out.Find(symbol) != nullptr) return false;  // names are unique within an event
+    if (!in.Bytes(name) || name.empty() || !in.Fixed(type)) return kBad;
+    const Symbol symbol = Symbol::InternData(name);
+    if (symbol.id() == 0) return EventDecode::kNameLimit;
+    if (out.Find(symbol) != nullptr) return kBad;  // names are unique within an event
     switch (type) {
       case kNull: out.AppendUnchecked(symbol, Value()); break;
       case kDouble: {
         uint64_t bits = 0;
-        if (!in.Fixed(bits)) return false;
+        if (!in.Fixed(bits)) return kBad;
         out.AppendUnchecked(symbol, Value::Double(std::bit_cast<double>(bits)));
         break;
       }
       case kInt: {
         uint64_t v = 0;
-        if (!in.Varint(v)) return false;
+        if (!in.Varint(v)) return kBad;
         out.AppendUnchecked(symbol, Value::Int(wire::Unzigzag(v)));
         break;
       }
       case kBool: {
         uint8_t b = 0;
-        if (!in.Fixed(b) || b > 1) return false;
+        if (!in.Fixed(b) || b > 1) return kBad;
         out.AppendUnchecked(symbol, Value::Bool(b == 1));
         break;
       }
       case kString: {
-        if (!in.Bytes(text)) return false;
+        if (!in.Bytes(text)) return kBad;
         out.AppendUnchecked(symbol, out.StoreText(text));
         break;
       }
-      default: return false;
+      default: return kBad;
     }
   }
-  if (!in.Varint(count) || count > bytes.size()) return false;
+  if (!in.Varint(count) || count > bytes.size()) return kBad;
   for (uint64_t k = 0; k < count; ++k) {
     std::string_view name;
-    if (!in.Bytes(name) || name.empty() || !in.Bytes(text)) return false;
-    out.SetTag(Symbol::Intern(name), text);
+    if (!in.Bytes(name) || name.empty() || !in.Bytes(text)) return kBad;
+    const Symbol tag = Symbol::InternData(name);
+    if (tag.id() == 0) return EventDecode::kNameLimit;
+    out.SetTag(tag, text);
   }
-  return in.done();
+  return in.done() ? EventDecode::kOk : kBad;
 }
 
 }  // namespace edgeflow

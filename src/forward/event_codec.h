@@ -14,8 +14,13 @@ namespace edgeflow {
 // Appends the encoding of `event` to `out`.
 void EncodeEvent(const Event& event, std::string& out);
 
-// Decodes `bytes` into `out` (cleared first). False when the bytes are not a
-// complete, well-formed event (truncated, unknown field type, trailing data).
-bool DecodeEvent(std::string_view bytes, Event& out);
+enum class EventDecode {
+  kOk,
+  kMalformed,  // not a complete, well-formed event (truncated, unknown field type, trailing data)
+  kNameLimit,  // a device, field or tag name new to this process beyond settings.max_names
+};
+// Decodes `bytes` into `out` (cleared first). Names from the wire are input
+// data: they are interned under the process' name bound (Symbol::InternData).
+EventDecode DecodeEvent(std::string_view bytes, Event& out);
 
 }  // namespace edgeflow

@@ -194,12 +194,18 @@ class UpstreamSource final : public Source {
         continue;
       }
       Event& e = out.Append();
-      if (!DecodeEvent(r.event, e)) {
+      const EventDecode decoded_event = DecodeEvent(r.event, e);
+      if (decoded_event != EventDecode::kOk) {
         out.PopBack();
         // The frame's CRC held, so the sender wrote it this way: resending
         // cannot help. Dead-letter the record and acknowledge it.
         Frame dummy;
-        Reject(dummy, "bad_event", "record " + std::to_string(r.seq) + " does not decode", r.event);
+        if (decoded_event == EventDecode::kNameLimit) {
+          Reject(dummy, "name_limit",
+                 "record " + std::to_string(r.seq) + " brings a new name beyond settings.max_names", r.event);
+        } else {
+          Reject(dummy, "bad_event", "record " + std::to_string(r.seq) + " does not decode", r.event);
+        }
         continue;
       }
       e.SetTag(origin_node_, frame.node);
@@ -276,7 +282,7 @@ ComponentDef UpstreamSourceDef() {
       "Records committed recently are dropped as duplicates (`upstream_duplicates`); the `store` sink's "
       "uniqueness on (origin_node, origin_seq) covers resends after a restart. Malformed frames are "
       "counted as `dropped{reason=...}` (bad_magic, unsupported_version, unsupported_codec, truncated, "
-      "bad_crc, too_large, bad_compression, bad_records, bad_node, node_mismatch, bad_event) and "
+      "bad_crc, too_large, bad_compression, bad_records, bad_node, node_mismatch, bad_event, name_limit) and "
       "dead-lettered. See docs/sources/upstream.md.";
   def.params = {
       {"url", "string", "",
