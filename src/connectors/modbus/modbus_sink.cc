@@ -268,18 +268,10 @@ std::optional<ModbusSinkConfig> ParseModbusSinkConfig(const ConfigNode& config) 
     const std::vector<int> units = ParseUnitIds(unit, 1);
     if (!units.empty()) c.unit = units.front();
   }
-  const ConfigNode timeout = config["timeout"];
-  c.timeout = timeout.Duration(kMicrosPerSecond);
-  if (c.timeout < kMicrosPerMilli) timeout.Error("must be at least 1ms");
+  ParseTimeouts(config, &c.timeout, &c.backoff, &c.backoff_max);
   const ConfigNode retries = config["retries"];
   c.retries = static_cast<int>(retries.Int(2));
   if (c.retries < 0 || c.retries > 100) retries.Error("must be between 0 and 100");
-  const ConfigNode backoff = config["backoff"];
-  c.backoff = backoff.Duration(kMicrosPerSecond);
-  if (c.backoff < kMicrosPerMilli) backoff.Error("must be at least 1ms");
-  const ConfigNode backoff_max = config["backoff_max"];
-  c.backoff_max = backoff_max.Duration(std::max(30 * kMicrosPerSecond, c.backoff));
-  if (c.backoff_max < c.backoff) backoff_max.Error("must not be less than backoff");
   c.drain_timeout = config["drain_timeout"].Duration(5 * kMicrosPerSecond);
   const ConfigNode queue_size = config["queue_size"];
   c.queue_size = static_cast<size_t>(queue_size.Int(1000));

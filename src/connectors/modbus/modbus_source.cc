@@ -289,15 +289,7 @@ std::optional<ModbusSourceConfig> ParseModbusSourceConfig(const ConfigNode& conf
   const size_t errors_before = config.ErrorCount();
   ModbusSourceConfig c;
   ParseEndpoint(config["url"], &c.endpoint);
-  const ConfigNode timeout = config["timeout"];
-  c.timeout = timeout.Duration(kMicrosPerSecond);
-  if (c.timeout < kMicrosPerMilli) timeout.Error("must be at least 1ms");
-  const ConfigNode backoff = config["backoff"];
-  c.backoff = backoff.Duration(kMicrosPerSecond);
-  if (c.backoff < kMicrosPerMilli) backoff.Error("must be at least 1ms");
-  const ConfigNode backoff_max = config["backoff_max"];
-  c.backoff_max = backoff_max.Duration(std::max(30 * kMicrosPerSecond, c.backoff));
-  if (c.backoff_max < c.backoff) backoff_max.Error("must not be less than backoff");
+  ParseTimeouts(config, &c.timeout, &c.backoff, &c.backoff_max);
   const ConfigNode max_pending = config["max_pending"];
   c.max_pending = static_cast<size_t>(max_pending.Int(10000));
   if (c.max_pending < 1 || c.max_pending > 10'000'000) max_pending.Error("must be 1 to 10000000");

@@ -1,5 +1,6 @@
 #include "connectors/modbus/register_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace edgeflow {
@@ -89,6 +90,18 @@ void ParseEndpoint(const ConfigNode& url, ModbusEndpoint* endpoint) {
   } else {
     url.Error(parsed.status().message(), "tcp://127.0.0.1:502 or rtu:///dev/ttyUSB0?baud=9600&parity=N");
   }
+}
+
+void ParseTimeouts(const ConfigNode& config, TimeMicros* timeout, TimeMicros* backoff, TimeMicros* backoff_max) {
+  const ConfigNode timeout_node = config["timeout"];
+  *timeout = timeout_node.Duration(kMicrosPerSecond);
+  if (*timeout < kMicrosPerMilli) timeout_node.Error("must be at least 1ms");
+  const ConfigNode backoff_node = config["backoff"];
+  *backoff = backoff_node.Duration(kMicrosPerSecond);
+  if (*backoff < kMicrosPerMilli) backoff_node.Error("must be at least 1ms");
+  const ConfigNode backoff_max_node = config["backoff_max"];
+  *backoff_max = backoff_max_node.Duration(std::max(30 * kMicrosPerSecond, *backoff));
+  if (*backoff_max < *backoff) backoff_max_node.Error("must not be less than backoff");
 }
 
 }  // namespace edgeflow

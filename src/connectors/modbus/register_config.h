@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "config/config_node.h"
 #include "connectors/modbus/modbus_url.h"
 #include "connectors/modbus/register_codec.h"
@@ -32,5 +33,9 @@ std::vector<int> ParseUnitIds(const ConfigNode& node, int fallback);
 // The `url` option (tcp://... or rtu://...) into *endpoint when it is
 // defined and valid; a bad one is reported at the node with an example.
 void ParseEndpoint(const ConfigNode& url, ModbusEndpoint* endpoint);
+
+// `timeout` (per request), `backoff` and `backoff_max` (reconnect waits), all
+// defaulting to 1s / 1s / max(30s, backoff) and at least 1ms.
+void ParseTimeouts(const ConfigNode& config, TimeMicros* timeout, TimeMicros* backoff, TimeMicros* backoff_max);
 
 }  // namespace edgeflow
