@@ -43,7 +43,20 @@ struct ResonanceParams {
   bool new_category_only = true;  // a detection must also found a new ART category
   int scales = 1;             // detectors at block, block+1, block-1, ...; a detection needs `votes` of them
   int votes = 1;              // ...firing within mask_blocks blocks of each other
+  // When > 0 and the series declares its warm-up length (SeriesInfo::warmup_values),
+  // the time scale follows it: block = warmup_values / (window * probation_windows)
+  // and the whole warm-up is learned (warmup_blocks = warmup_values / block).
+  int probation_windows = 0;
+  // Detectors per scale whose blocks start at different offsets (1..block):
+  // block boundaries are arbitrary, so which window looks novel should not
+  // hinge on them. Votes count over all scales x phases detectors.
+  int phases = 1;
+  int phase = 0;  // this detector's offset: its first block is block - phase values long
 };
+
+// The parameters one series runs with: `params`, with block and
+// warmup_blocks derived from the declared warm-up when probation_windows > 0.
+ResonanceParams ResolveForSeries(const ResonanceParams& params, const SeriesInfo& info);
 
 // One fuzzy ART memory over complement-coded inputs of a fixed dimension.
 class FuzzyArt {
@@ -84,6 +97,7 @@ class ResonanceDetector : public Detector {
   double Decide(double novelty, bool created);
 
   ResonanceParams params_;
+  int block_length_;  // values in the current block (the first one may be shorter: phase)
   double min_;
   double max_;
   bool range_known_;
