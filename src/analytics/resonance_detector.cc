@@ -237,7 +237,7 @@ MultiScaleResonance::MultiScaleResonance(const ResonanceParams& params, const Se
     own.block = std::max(1, params.block + (k % 2 == 1 ? step : -step));
     for (int ph = 0; ph < params.phases; ++ph) {
       // Offsets spread evenly over the block.
-      own.phase = ph * own.block / params.phases;
+      own.phase = (params.phase + ph * own.block / params.phases) % own.block;
       detectors_.push_back(std::make_unique<ResonanceDetector>(own, info));
     }
   }
@@ -321,6 +321,7 @@ std::vector<MethodParam> ResonanceMethodParams() {
       {"scales", "int", "1", "Detectors at block, block+1, block-1, ... (1..9)"},
       {"votes", "int", "1", "A detection needs this many detectors firing within mask_blocks*block values (1..scales*phases)"},
       {"phases", "int", "1", "Detectors per scale with block boundaries at evenly spread offsets; votes count over all (1..16)"},
+      {"phase", "int", "0", "Offset of one detector's block boundaries: its first block is block - phase values long (0..block-1)"},
       {"probation_windows", "int", "0",
        "When > 0 and the series declares its warm-up length (NAB's probationary period): block = warm-up / "
        "(window * this), warmup_blocks = warm-up / block; 0 = use block and warmup_blocks (0..10000)"},
@@ -340,6 +341,7 @@ std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& p) {
   c.scales = static_cast<int>(p.Int("scales", c.scales, 1, 9));
   c.probation_windows = static_cast<int>(p.Int("probation_windows", c.probation_windows, 0, 10000));
   c.phases = static_cast<int>(p.Int("phases", c.phases, 1, 16));
+  c.phase = static_cast<int>(p.Int("phase", c.phase, 0, c.block - 1));
   c.votes = static_cast<int>(p.Int("votes", c.votes, 1, c.scales * c.phases));
   return std::make_shared<ResonanceFactory>(c);
 }

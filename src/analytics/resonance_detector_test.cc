@@ -234,6 +234,11 @@ TEST(ResonanceDetectorTest, PhasesVoteOnTheSpike) {
   MakeResonance(too_many);
   ASSERT_FALSE(too_many.errors().empty());
   EXPECT_EQ(too_many.errors()[0].key, "votes");
+  // A phase is an offset inside one block.
+  MethodParams bad_phase(std::map<std::string, std::string>{{"block", "6"}, {"phase", "6"}});
+  MakeResonance(bad_phase);
+  ASSERT_FALSE(bad_phase.errors().empty());
+  EXPECT_EQ(bad_phase.errors()[0].key, "phase");
 }
 
 }  // namespace
