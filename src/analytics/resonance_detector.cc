@@ -314,13 +314,14 @@ std::vector<MethodParam> ResonanceMethodParams() {
       {"window", "int", "8", "Blocks per feature window (2..64)"},
       {"warmup_blocks", "int", "50", "Blocks learned before any decision (window..100000)"},
       {"max_categories", "int", "200", "Bound on the ART memory's categories (1..10000)"},
-      {"history_blocks", "int", "200", "A detection must beat the novelty of this many past blocks (1..100000)"},
+      {"history_blocks", "int", "128", "A detection must beat the novelty of this many past blocks (1..100000)"},
       {"mask_blocks", "int", "24", "No new detection this many blocks after one... (0..100000)"},
       {"remask_ratio", "double", "10", "...unless its score is this many times higher (1..1e9)"},
       {"new_category_only", "string", "true", "Flag only windows that founded a new ART category: true | false"},
-      {"scales", "int", "1", "Detectors at block, block+1, block-1, ... (1..9)"},
-      {"votes", "int", "1", "A detection needs this many detectors firing within mask_blocks*block values (1..scales*phases)"},
-      {"phases", "int", "1", "Detectors per scale with block boundaries at evenly spread offsets; votes count over all (1..16)"},
+      {"scales", "int", "3", "Detectors at block, block+1, block-1, ... (1..9)"},
+      {"votes", "int", "half of scales*phases",
+       "A detection needs this many detectors firing within mask_blocks*block values (1..scales*phases; default: half of them, rounded up)"},
+      {"phases", "int", "4", "Detectors per scale with block boundaries at evenly spread offsets; votes count over all (1..16)"},
       {"phase", "int", "0", "Offset of one detector's block boundaries: its first block is block - phase values long (0..block-1)"},
       {"probation_windows", "int", "0",
        "When > 0 and the series declares its warm-up length (NAB's probationary period): block = warm-up / "
@@ -342,7 +343,8 @@ std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& p) {
   c.probation_windows = static_cast<int>(p.Int("probation_windows", c.probation_windows, 0, 10000));
   c.phases = static_cast<int>(p.Int("phases", c.phases, 1, 16));
   c.phase = static_cast<int>(p.Int("phase", c.phase, 0, c.block - 1));
-  c.votes = static_cast<int>(p.Int("votes", c.votes, 1, c.scales * c.phases));
+  // Unset: half of the detectors must agree (6 of 12 with the defaults).
+  c.votes = static_cast<int>(p.Int("votes", (c.scales * c.phases + 1) / 2, 1, c.scales * c.phases));
   return std::make_shared<ResonanceFactory>(c);
 }
 

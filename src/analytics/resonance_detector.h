@@ -37,12 +37,12 @@ struct ResonanceParams {
   int max_categories = 200;   // ART memory bound per series
   double spike_fraction = 0.05;  // block keeps its extreme if this far from mean
   double alpha = 0.001;       // ART choice parameter
-  int history_blocks = 200;   // a detection must beat the novelty of this many past blocks
+  int history_blocks = 128;   // a detection must beat the novelty of this many past blocks
   int mask_blocks = 24;       // no new detection this many blocks after one...
   double remask_ratio = 10.0;  // ...unless its score is this many times higher
   bool new_category_only = true;  // a detection must also found a new ART category
-  int scales = 1;             // detectors at block, block+1, block-1, ...; a detection needs `votes` of them
-  int votes = 1;              // ...firing within mask_blocks blocks of each other
+  int scales = 3;             // detectors at block, block+1, block-1, ...; a detection needs `votes` of them
+  int votes = 6;              // ...firing within mask_blocks blocks of each other
   // When > 0 and the series declares its warm-up length (SeriesInfo::warmup_values),
   // the time scale follows it: block = warmup_values / (window * probation_windows)
   // and the whole warm-up is learned (warmup_blocks = warmup_values / block).
@@ -50,7 +50,7 @@ struct ResonanceParams {
   // Detectors per scale whose blocks start at different offsets (1..block):
   // block boundaries are arbitrary, so which window looks novel should not
   // hinge on them. Votes count over all scales x phases detectors.
-  int phases = 1;
+  int phases = 4;
   int phase = 0;  // this detector's offset: its first block is block - phase values long
 };
 
