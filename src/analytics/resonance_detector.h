@@ -123,10 +123,11 @@ class ResonanceDetector : public Detector {
   int history_count_ = 0;
 };
 
-// Several ResonanceDetectors at neighbouring block sizes; a detection is
-// passed on when `votes` of them have fired within the mask span. One time
-// scale alone is brittle (a block one value longer or shorter moves which
-// windows are novel); agreement across scales is not.
+// Several ResonanceDetectors at neighbouring block sizes and block offsets
+// (phases); a detection is passed on when `votes` of them have fired within
+// the mask span. One detector alone is brittle (a block one value longer or
+// shorter, or its boundaries shifted by one value, moves which windows are
+// novel: 42.7 to 64.6 on the NAB subset); agreement across them is less so.
 class MultiScaleResonance : public Detector {
  public:
   MultiScaleResonance(const ResonanceParams& params, const SeriesInfo& info);
