@@ -38,6 +38,10 @@ struct SeriesInfo {
   double max = std::numeric_limits<double>::quiet_NaN();
   // Seed for any randomness; the same seed and input give the same output.
   uint64_t seed = 0;
+  // Values the series may spend warming up before it is judged, when the
+  // evaluation declares it (NAB passes its detectors the probationary
+  // period: 15% of the file's rows, at most 750); 0 when unknown.
+  int64_t warmup_values = 0;
 };
 
 class Detector {

@@ -70,6 +70,7 @@ size_t FuzzyArt::StateBytes() const {
 
 ResonanceDetector::ResonanceDetector(const ResonanceParams& params, const SeriesInfo& info)
     : params_(params),
+      block_length_(std::max(1, params.block - params.phase)),
       min_(info.min),
       max_(info.max),
       range_known_(std::isfinite(info.min) && std::isfinite(info.max)),
@@ -175,7 +176,7 @@ Verdict ResonanceDetector::Update(int64_t /*time_us*/, double value) {
   block_sum_ += x;
   block_min_ = std::min(block_min_, x);
   block_max_ = std::max(block_max_, x);
-  if (block_count_ < params_.block) {
+  if (block_count_ < block_length_) {
     verdict.warming_up = art_ == nullptr;
     verdict.score = 0.0;
     return verdict;
@@ -183,6 +184,7 @@ Verdict ResonanceDetector::Update(int64_t /*time_us*/, double value) {
   expected_ = min_ + (block_sum_ / block_count_) * (max_ - min_);
   levels_[blocks_seen_ % params_.window] = CloseBlock();
   block_count_ = 0;
+  block_length_ = params_.block;
   ++blocks_seen_;
   verdict.expected = expected_;
   verdict.deviation = value - expected_;
@@ -233,7 +235,11 @@ MultiScaleResonance::MultiScaleResonance(const ResonanceParams& params, const Se
     // block, block+1, block-1, block+2, ...
     const int step = (k + 1) / 2;
     own.block = std::max(1, params.block + (k % 2 == 1 ? step : -step));
-    detectors_.push_back(std::make_unique<ResonanceDetector>(own, info));
+    for (int ph = 0; ph < params.phases; ++ph) {
+      // Offsets spread evenly over the block.
+      own.phase = (params.phase + ph * own.block / params.phases) % own.block;
+      detectors_.push_back(std::make_unique<ResonanceDetector>(own, info));
+    }
   }
   last_fired_.assign(detectors_.size(), -1000000000);
   last_score_.assign(detectors_.size(), 0.0);
@@ -285,9 +291,21 @@ size_t MultiScaleResonance::StateBytes() const {
   return bytes;
 }
 
+ResonanceParams ResolveForSeries(const ResonanceParams& params, const SeriesInfo& info) {
+  ResonanceParams own = params;
+  if (params.probation_windows <= 0 || info.warmup_values <= 0) return own;
+  // A longer warm-up means a longer series: watch it at a coarser time scale,
+  // with about probation_windows feature windows to learn from.
+  const int64_t per_block = static_cast<int64_t>(params.window) * params.probation_windows;
+  own.block = static_cast<int>(std::clamp<int64_t>(info.warmup_values / per_block, 1, 1000));
+  own.warmup_blocks = static_cast<int>(std::max<int64_t>(params.window, info.warmup_values / own.block));
+  return own;
+}
+
 std::unique_ptr<Detector> ResonanceFactory::Make(const SeriesInfo& info) const {
-  if (params_.scales > 1) return std::make_unique<MultiScaleResonance>(params_, info);
-  return std::make_unique<ResonanceDetector>(params_, info);
+  const ResonanceParams own = ResolveForSeries(params_, info);
+  if (own.scales > 1 || own.phases > 1) return std::make_unique<MultiScaleResonance>(own, info);
+  return std::make_unique<ResonanceDetector>(own, info);
 }
 
 std::vector<MethodParam> ResonanceMethodParams() {
@@ -296,12 +314,18 @@ std::vector<MethodParam> ResonanceMethodParams() {
       {"window", "int", "8", "Blocks per feature window (2..64)"},
       {"warmup_blocks", "int", "50", "Blocks learned before any decision (window..100000)"},
       {"max_categories", "int", "200", "Bound on the ART memory's categories (1..10000)"},
-      {"history_blocks", "int", "200", "A detection must beat the novelty of this many past blocks (1..100000)"},
+      {"history_blocks", "int", "128", "A detection must beat the novelty of this many past blocks (1..100000)"},
       {"mask_blocks", "int", "24", "No new detection this many blocks after one... (0..100000)"},
       {"remask_ratio", "double", "10", "...unless its score is this many times higher (1..1e9)"},
       {"new_category_only", "string", "true", "Flag only windows that founded a new ART category: true | false"},
-      {"scales", "int", "1", "Detectors at block, block+1, block-1, ... (1..9)"},
-      {"votes", "int", "1", "A detection needs this many scales firing within mask_blocks*block values (1..scales)"},
+      {"scales", "int", "3", "Detectors at block, block+1, block-1, ... (1..9)"},
+      {"votes", "int", "half of scales*phases",
+       "A detection needs this many detectors firing within mask_blocks*block values (1..scales*phases; default: half of them, rounded up)"},
+      {"phases", "int", "4", "Detectors per scale with block boundaries at evenly spread offsets; votes count over all (1..16)"},
+      {"phase", "int", "0", "Offset of one detector's block boundaries: its first block is block - phase values long (0..block-1)"},
+      {"probation_windows", "int", "0",
+       "When > 0 and the series declares its warm-up length (NAB's probationary period): block = warm-up / "
+       "(window * this), warmup_blocks = warm-up / block; 0 = use block and warmup_blocks (0..10000)"},
   };
 }
 
@@ -316,7 +340,11 @@ std::shared_ptr<const DetectorFactory> MakeResonance(MethodParams& p) {
   c.remask_ratio = p.Double("remask_ratio", c.remask_ratio, 1, 1e9);
   c.new_category_only = p.Enum("new_category_only", "true", {"true", "false"}) == "true";
   c.scales = static_cast<int>(p.Int("scales", c.scales, 1, 9));
-  c.votes = static_cast<int>(p.Int("votes", c.votes, 1, c.scales));
+  c.probation_windows = static_cast<int>(p.Int("probation_windows", c.probation_windows, 0, 10000));
+  c.phases = static_cast<int>(p.Int("phases", c.phases, 1, 16));
+  c.phase = static_cast<int>(p.Int("phase", c.phase, 0, c.block - 1));
+  // Unset: half of the detectors must agree (6 of 12 with the defaults).
+  c.votes = static_cast<int>(p.Int("votes", (c.scales * c.phases + 1) / 2, 1, c.scales * c.phases));
   return std::make_shared<ResonanceFactory>(c);
 }
 

@@ -30,8 +30,17 @@ TEST(ResonanceDetectorTest, SameInputSameScores) {
   EXPECT_EQ(ScoresOf(values), ScoresOf(values));
 }
 
+// One detector (scales 1, phases 1): the original single-scale resonance.
+ResonanceParams SingleScale() {
+  ResonanceParams p;
+  p.scales = 1;
+  p.phases = 1;
+  p.votes = 1;
+  return p;
+}
+
 TEST(ResonanceDetectorTest, WarmUpLastsWarmupBlocks) {
-  const ResonanceParams p;
+  const ResonanceParams p = SingleScale();
   auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 100.0, 0});
   int warming = 0;
   for (int i = 0; i < 2000; ++i) {
@@ -77,7 +86,7 @@ TEST(ResonanceDetectorTest, WorksWithoutDeclaredRange) {
 // Noise forces the category memory to fill up; it then recycles categories
 // instead of growing.
 TEST(ResonanceDetectorTest, StateBytesBoundedAfter100kPoints) {
-  ResonanceParams p;
+  ResonanceParams p = SingleScale();
   p.max_categories = 20;  // fills early; keeps the test fast
   auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 1.0, 0});
   uint64_t x = 12345;
@@ -132,6 +141,7 @@ TEST(ResonanceDetectorTest, MultiScaleFlagsTheSpikeOnceAndVotesOnlyRemove) {
   auto run = [&](int scales, int votes) {
     ResonanceParams p;
     p.scales = scales;
+    p.phases = 1;
     p.votes = votes;
     auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 100.0, 0});
     std::vector<int> flagged;
@@ -153,7 +163,7 @@ TEST(ResonanceDetectorTest, MultiScaleFlagsTheSpikeOnceAndVotesOnlyRemove) {
 }
 
 TEST(ResonanceDetectorTest, VotesBeyondScalesIsAnError) {
-  MethodParams params(std::map<std::string, std::string>{{"scales", "3"}, {"votes", "4"}});
+  MethodParams params(std::map<std::string, std::string>{{"scales", "3"}, {"phases", "1"}, {"votes", "4"}});
   MakeResonance(params);
   ASSERT_FALSE(params.errors().empty());
   EXPECT_EQ(params.errors()[0].key, "votes");
@@ -161,6 +171,106 @@ TEST(ResonanceDetectorTest, VotesBeyondScalesIsAnError) {
   MakeResonance(bad_flag);
   ASSERT_FALSE(bad_flag.errors().empty());
   EXPECT_EQ(bad_flag.errors()[0].key, "new_category_only");
+}
+
+// probation_windows: the time scale follows the declared warm-up (NAB's
+// probationary period), so a longer file is watched at a coarser block.
+TEST(ResonanceDetectorTest, ProbationWindowsDerivesBlockAndWarmup) {
+  ResonanceParams p;
+  p.probation_windows = 13;
+  SeriesInfo info;
+  info.warmup_values = 604;  // NAB: 15% of a 4032-row file
+  ResonanceParams own = ResolveForSeries(p, info);
+  EXPECT_EQ(own.block, 5);  // 604 / (8 * 13)
+  EXPECT_EQ(own.warmup_blocks, 120);
+  info.warmup_values = 750;  // NAB's cap, long files
+  own = ResolveForSeries(p, info);
+  EXPECT_EQ(own.block, 7);
+  EXPECT_EQ(own.warmup_blocks, 107);
+  info.warmup_values = 5;  // tiny: block at least 1, warm-up at least one window
+  own = ResolveForSeries(p, info);
+  EXPECT_EQ(own.block, 1);
+  EXPECT_EQ(own.warmup_blocks, p.window);
+  // Unknown warm-up, or the option off: the configured block and warm-up.
+  info.warmup_values = 0;
+  EXPECT_EQ(ResolveForSeries(p, info).block, p.block);
+  p.probation_windows = 0;
+  info.warmup_values = 750;
+  EXPECT_EQ(ResolveForSeries(p, info).block, ResonanceParams{}.block);
+  EXPECT_EQ(ResolveForSeries(p, info).warmup_blocks, ResonanceParams{}.warmup_blocks);
+}
+
+// A phase shortens only the first block, so the warm-up ends `phase` values
+// earlier and every later block boundary moves by the same amount.
+TEST(ResonanceDetectorTest, PhaseShiftsBlockBoundaries) {
+  ResonanceParams p = SingleScale();
+  p.phase = 2;
+  auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 100.0, 0});
+  int warming = 0;
+  for (int i = 0; i < 2000; ++i) warming += d->Update(i, Normal(i)).warming_up ? 1 : 0;
+  EXPECT_EQ(warming, p.warmup_blocks * p.block - p.phase);
+}
+
+// phases: detectors at several block offsets vote; the spike is flagged
+// once, the output is deterministic, and requiring every phase flags no more
+// than requiring one.
+TEST(ResonanceDetectorTest, PhasesVoteOnTheSpike) {
+  std::vector<double> values;
+  for (int i = 0; i < 4000; ++i) values.push_back(Normal(i));
+  for (int i = 3000; i < 3012; ++i) values[i] += 35.0;
+  auto run = [&](int votes) {
+    MethodParams params(
+        std::map<std::string, std::string>{{"scales", "1"}, {"phases", "3"}, {"votes", std::to_string(votes)}});
+    auto factory = MakeResonance(params);
+    EXPECT_TRUE(params.errors().empty());
+    auto d = factory->Make(SeriesInfo{0.0, 100.0, 0});
+    std::vector<int> flagged;
+    for (int i = 0; i < 4000; ++i) {
+      const Verdict v = d->Update(i, values[i]);
+      EXPECT_LE(v.score, 1.0);
+      if (v.score > 0.0) flagged.push_back(i);
+    }
+    return flagged;
+  };
+  const std::vector<int> one = run(1);
+  const std::vector<int> all = run(3);
+  EXPECT_EQ(run(3), all);
+  const auto near_spike = [](const std::vector<int>& f) {
+    return std::count_if(f.begin(), f.end(), [](int i) { return i >= 3000 && i < 3000 + 24 * 6; });
+  };
+  EXPECT_EQ(near_spike(all), 1);
+  EXPECT_LE(all.size(), one.size());
+  // votes may count every scale x phase detector, no more.
+  MethodParams too_many(std::map<std::string, std::string>{{"scales", "1"}, {"phases", "3"}, {"votes", "4"}});
+  MakeResonance(too_many);
+  ASSERT_FALSE(too_many.errors().empty());
+  EXPECT_EQ(too_many.errors()[0].key, "votes");
+  // A phase is an offset inside one block.
+  MethodParams bad_phase(std::map<std::string, std::string>{{"block", "6"}, {"phase", "6"}});
+  MakeResonance(bad_phase);
+  ASSERT_FALSE(bad_phase.errors().empty());
+  EXPECT_EQ(bad_phase.errors()[0].key, "phase");
+}
+
+// The defaults run 3 scales x 4 phases; the warm-up lasts until the
+// coarsest scale (block + 1) has learned warmup_blocks blocks, and an unset
+// `votes` means half of the detectors.
+TEST(ResonanceDetectorTest, DefaultsAreTwelveDetectorsHalfMustAgree) {
+  const ResonanceParams p;
+  auto d = ResonanceFactory(p).Make(SeriesInfo{0.0, 100.0, 0});
+  int warming = 0;
+  for (int i = 0; i < 2000; ++i) warming += d->Update(i, Normal(i)).warming_up ? 1 : 0;
+  EXPECT_EQ(warming, p.warmup_blocks * (p.block + 1));
+  MethodParams unset;
+  MakeResonance(unset);
+  EXPECT_TRUE(unset.errors().empty());
+  // votes left unset with one detector: 1, not the 12-detector default.
+  MethodParams one(std::map<std::string, std::string>{{"scales", "1"}, {"phases", "1"}});
+  EXPECT_NE(MakeResonance(one), nullptr);
+  EXPECT_TRUE(one.errors().empty());
+  MethodParams seven(std::map<std::string, std::string>{{"scales", "1"}, {"phases", "1"}, {"votes", "7"}});
+  MakeResonance(seven);
+  EXPECT_FALSE(seven.errors().empty());
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "analytics/nab/scorer.h"
+
 namespace edgeflow::analytics::nab {
 namespace fs = std::filesystem;
 
@@ -16,6 +18,8 @@ std::vector<double> RunDetector(const DetectorFactory& factory, const DataFile& 
     info.min = *lo;
     info.max = *hi;
   }
+  // NAB hands its detectors the probationary length too (part of its rules).
+  info.warmup_values = static_cast<int64_t>(ProbationaryLength(file.values.size()));
   std::unique_ptr<Detector> detector = factory.Make(info);
   std::vector<double> scores(file.values.size());
   for (size_t i = 0; i < file.values.size(); ++i) {

@@ -1,6 +1,7 @@
 // Running a detector over NAB data files under NAB's rules: one pass in
 // file order, no look-ahead, a fresh detector per file, and the file's
-// minimum and maximum as the only per-file fact.
+// minimum, maximum and probationary length (15% of its rows, at most 750)
+// as the only per-file facts.
 #pragma once
 
 #include <cstdint>
