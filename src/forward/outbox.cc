@@ -1259,7 +1259,7 @@ std::vector<size_t> Outbox::Impl::DoneSegmentsLocked(const ClassState& cls) cons
     // (acked, aged out, corrupt) or a slot of a delivery window.
     const Position end{seg.id, seg.file_bytes};
     const bool backlog_passed = !(cls.backlog.at < end);
-    const bool live_passed = cls.live_open && !(Position{seg.id, 0} < cls.mark) && !(cls.live.at < end);
+    const bool live_passed = cls.live_open && !(Position{seg.id, fmt_::kHeaderSize} < cls.mark) && !(cls.live.at < end);
     if (!backlog_passed && !live_passed) continue;
     const bool below_floor = seg.records == 0 || seg.max_seq < floor;
     if ((backlog_passed && below_floor) || !HasUnackedSlot(cls, seg)) done.push_back(i);

@@ -98,12 +98,30 @@ TEST_F(OutboxLanesTest, LiveLaneOpensOnlyOverABacklogAndOtherwiseReadsOldestFirs
   // Three waiting, five asked for: no backlog worth overtaking.
   EXPECT_EQ(PeekSeqs(*outbox, kTel, 5, Lane::kLive), (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_FALSE(outbox->Stats().classes[2].live_lane_open);
-  AddN(*outbox, kTel, 20);  // 4..23
+  AddN(*outbox, kTel, 20);  // 4..23: 20 waiting, not more than 4 x 5
+  EXPECT_EQ(PeekSeqs(*outbox, kTel, 5, Lane::kLive), (std::vector<uint64_t>{4, 5, 6, 7, 8}));
+  EXPECT_FALSE(outbox->Stats().classes[2].live_lane_open);
+  AddN(*outbox, kTel, 10);  // 24..33: 25 waiting
   EXPECT_TRUE(PeekSeqs(*outbox, kTel, 5, Lane::kLive).empty());  // opens at the tail: nothing newer yet
   EXPECT_TRUE(outbox->Stats().classes[2].live_lane_open);
-  AddN(*outbox, kTel, 2);  // 24, 25: live
-  EXPECT_EQ(PeekSeqs(*outbox, kTel, 5, Lane::kLive), (std::vector<uint64_t>{24, 25}));
-  EXPECT_EQ(PeekSeqs(*outbox, kTel, 3, Lane::kBacklog), (std::vector<uint64_t>{4, 5, 6}));
+  AddN(*outbox, kTel, 2);  // 34, 35: live
+  EXPECT_EQ(PeekSeqs(*outbox, kTel, 5, Lane::kLive), (std::vector<uint64_t>{34, 35}));
+  EXPECT_EQ(PeekSeqs(*outbox, kTel, 3, Lane::kBacklog), (std::vector<uint64_t>{9, 10, 11}));
+}
+
+TEST_F(OutboxLanesTest, BacklogLaneStopsAtTheMarkUntilItMerges) {
+  auto outbox = Open(Options());
+  AddN(*outbox, kTel, 30);
+  ASSERT_TRUE(PeekSeqs(*outbox, kTel, 5, Lane::kLive).empty());
+  AddN(*outbox, kTel, 5);  // 31..35
+  auto backlog = PeekSeqs(*outbox, kTel, 1000, Lane::kBacklog);
+  // The backlog lane hands out 1..30, merges at the mark and then goes on
+  // with what the live lane had not taken: here all of 31..35.
+  std::vector<uint64_t> all(35);
+  for (uint64_t i = 0; i < 35; ++i) all[i] = i + 1;
+  EXPECT_EQ(backlog, all);
+  EXPECT_FALSE(outbox->Stats().classes[2].live_lane_open);
+  EXPECT_TRUE(PeekSeqs(*outbox, kTel, 1000, Lane::kLive).empty());
 }
 
 TEST_F(OutboxLanesTest, LanesMeetWithoutGapOrDuplicate) {
@@ -143,7 +161,8 @@ TEST_F(OutboxLanesTest, LanesMeetWithoutGapOrDuplicate) {
   std::vector<uint64_t> all(in_flight.begin(), in_flight.end());
   outbox->Ack(all);
   EXPECT_EQ(outbox->Stats().classes[2].backlog_records, 0u);
-  EXPECT_FALSE(outbox->HasPending() && !PeekSeqs(*outbox, kTel, 100, Lane::kBacklog).empty());
+  EXPECT_TRUE(PeekSeqs(*outbox, kTel, 100, Lane::kBacklog).empty());
+  EXPECT_TRUE(PeekSeqs(*outbox, kTel, 100, Lane::kLive).empty());
 }
 
 TEST_F(OutboxLanesTest, NackedLiveRecordsComeBackInTheLiveLane) {
@@ -288,13 +307,13 @@ TEST_F(OutboxLanesTest, AgeEvictionDropsInFlightLiveRecordsAndEmptiesBothLanes) 
   AddN(*outbox, kTel, 1);  // keeps the active segment young
   ASSERT_TRUE(outbox->Maintain().ok());
   outbox->Ack(live);  // late acks for evicted records are ignored
-  const auto stats = outbox->Stats().classes[2];
-  EXPECT_EQ(stats.in_flight, 0u);
+  EXPECT_EQ(outbox->Stats().classes[2].in_flight, 0u);
   // The young record is the only one left, and every lane gives only it.
   std::vector<uint64_t> rest = PeekSeqs(*outbox, kTel, 100, Lane::kLive);
   auto more = PeekSeqs(*outbox, kTel, 100, Lane::kBacklog);
   rest.insert(rest.end(), more.begin(), more.end());
   EXPECT_EQ(rest, (std::vector<uint64_t>{201}));
+  const auto stats = outbox->Stats().classes[2];
   EXPECT_EQ(stats.evicted_age + stats.acked + 1, 201u);
 }
 
