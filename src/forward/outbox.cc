@@ -1,5 +1,6 @@
 // Outbox implementation: one append-only log of segment files per priority
-// class, an in-memory delivery window per class, an ack checkpoint file.
+// class read by up to two lanes (backlog, live) with an in-memory delivery
+// window each, an ack checkpoint file.
 // Format, fsync semantics and recovery: docs/design/outbox.md.
 #include "forward/outbox.h"
 
