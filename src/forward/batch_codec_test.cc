@@ -204,6 +204,27 @@ TEST(SeqRangeSet, ForgetsTheLowestRangesPastItsBound) {
   EXPECT_TRUE(set.Contains(5));
 }
 
+// A node draining two lanes (backlog 1..1000 and live 1001..2000) sends
+// batches that alternate between two far-apart stretches of seqs: the
+// receiver's set keeps about two ranges, spots every resend, and ends with
+// one range once the backlog met the live lane.
+TEST(SeqRangeSet, TwoLanesOfOutOfOrderSeqsStayTwoRangesAndCatchResends) {
+  SeqRangeSet set(4);
+  for (uint64_t i = 0; i < 200; ++i) {
+    for (uint64_t lane_start : {uint64_t{1}, uint64_t{1001}}) {
+      for (uint64_t s = lane_start + i * 5; s < lane_start + i * 5 + 5; ++s) {
+        EXPECT_FALSE(set.Contains(s)) << s;
+        set.Add(s);
+      }
+    }
+    EXPECT_LE(set.range_count(), 2u);
+    EXPECT_TRUE(set.Contains(1 + i * 5));  // a resend of a backlog batch is a duplicate
+    EXPECT_TRUE(set.Contains(1001 + i * 5));
+  }
+  EXPECT_EQ(set.range_count(), 1u);  // 1..2000
+  EXPECT_FALSE(set.Contains(2001));
+}
+
 TEST(SeqRangeSet, ToRangesCompacts) {
   const auto r = SeqRangeSet::ToRanges({1, 2, 3, 7, 9, 10});
   ASSERT_EQ(r.size(), 3u);

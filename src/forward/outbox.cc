@@ -1,5 +1,6 @@
 // Outbox implementation: one append-only log of segment files per priority
-// class, an in-memory delivery window per class, an ack checkpoint file.
+// class read by up to two lanes (backlog, live) with an in-memory delivery
+// window each, an ack checkpoint file.
 // Format, fsync semantics and recovery: docs/design/outbox.md.
 #include "forward/outbox.h"
 
@@ -17,7 +18,6 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "common/log.h"
@@ -65,6 +65,8 @@ constexpr size_t kWriteBufferBytes = 64 * 1024;  // appends are batched into wri
 constexpr size_t kReadChunkBytes = 256 * 1024;   // Peek reads segments in chunks of this size
 constexpr size_t kMaxDropDevices = 8;
 constexpr size_t kMaxRecentDrops = 32;
+// A live lane opens when more than this many times the records asked for wait.
+constexpr uint64_t kLiveLaneBacklogFactor = 4;
 
 Status Errno(const std::string& what) { return IoError(what + ": " + std::strerror(errno)); }
 
@@ -119,6 +121,20 @@ struct Slot {
   SlotState state;
 };
 
+// A place in a class's log: segment id (or the first one after it) and offset.
+struct Position {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+  bool operator<(const Position& o) const { return segment != o.segment ? segment < o.segment : offset < o.offset; }
+};
+
+// One read position over a class's log and the records it handed out.
+struct LaneState {
+  Position at;            // the next record to read
+  uint64_t floor = 0;     // every record of the lane below this seq was handed out or done
+  std::deque<Slot> window;  // handed out, not yet retired, in seq order
+};
+
 struct ClassState {
   Priority priority = Priority::kTelemetry;
   std::string dir;
@@ -129,13 +145,16 @@ struct ClassState {
   uint64_t buffer_records = 0;
   uint64_t durable_bytes = 0;    // offset in the active segment up to which Peek may read
 
-  // Delivery.
-  uint64_t read_segment = 0;  // next new record: segment id (or the first one after it)...
-  uint64_t read_offset = 0;   // ...and offset
-  uint64_t read_floor = 0;    // every record below this seq was handed out or done
-  std::deque<Slot> window;
-  size_t in_flight = 0;
-  std::set<uint64_t> acked_ahead;  // from the checkpoint: acked, counted done, not yet passed by reads
+  // Delivery: the backlog lane, and the live lane while one is open.
+  LaneState backlog;
+  LaneState live;
+  bool live_open = false;
+  Position mark;          // where the live lane began; the backlog lane ends there
+  uint64_t mark_seq = 0;  // every record at or after `mark` has a seq >= this
+  size_t in_flight = 0;   // both lanes
+  // From the checkpoint: done ranges above the backlog position (counted done
+  // at Open), skipped by the backlog lane as it passes them.
+  std::deque<OutboxCheckpoint::Range> acked_ahead;
 
   // Read cache.
   std::string chunk;
@@ -195,9 +214,9 @@ class Outbox::Impl {
 
   Result<uint64_t> Append(Priority p, std::string_view device, TimeMicros time, std::span<const uint8_t> payload);
   Status Commit() { return GroupCommit(); }
-  size_t Peek(Priority p, size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out) {
+  size_t Peek(Priority p, size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out, Lane lane) {
     std::lock_guard lock(mu_);
-    return PeekLocked(classes_[static_cast<int>(p)], max_records, max_bytes, out);
+    return PeekLocked(classes_[static_cast<int>(p)], lane, max_records, max_bytes, out);
   }
   size_t PeekAny(size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out);
   void Ack(std::span<const uint64_t> seqs);
@@ -220,6 +239,7 @@ class Outbox::Impl {
   Status SyncActiveLocked(ClassState& cls);
   Status GroupCommitLocked();
   Status GroupCommit();
+  void DeleteDoneSegmentsLocked();
   bool EvictOneLocked(Priority for_priority, const char* reason, const ClassState* keep_active_of);
   void DropBufferLocked(ClassState& cls, const char* reason);
   bool HasActive(const ClassState& cls) const { return !cls.segments.empty() && !cls.segments.back().sealed; }
@@ -230,7 +250,15 @@ class Outbox::Impl {
   uint64_t ReadLimit(const ClassState& cls, const Segment& seg) const {
     return seg.sealed ? seg.file_bytes : std::min<uint64_t>(seg.file_bytes, cls.durable_bytes);
   }
-  size_t PeekLocked(ClassState& cls, size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out);
+  size_t PeekLocked(ClassState& cls, Lane lane, size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out);
+  size_t PeekLaneLocked(ClassState& cls, LaneState& lane, size_t max_records, size_t max_bytes,
+                        std::vector<OutboxRecord>& out);
+  // The class's tail: where its next appended record will be.
+  Position TailLocked(const ClassState& cls) const;
+  void OpenLiveLaneLocked(ClassState& cls);
+  // Ends the live lane once the backlog lane has reached its mark.
+  void MergeLanesIfMetLocked(ClassState& cls);
+  bool LaneHasDataLocked(const ClassState& cls, const LaneState& lane) const;
   void MarkDone(ClassState& cls, uint64_t segment, uint64_t bytes);
   void CloseReadFd(Segment& seg) {
     if (seg.read_fd >= 0) ::close(seg.read_fd);
@@ -239,7 +267,10 @@ class Outbox::Impl {
 
   // Housekeeping.
   void RemoveFrontSegmentLocked(ClassState& cls);
-  void DeleteDoneSegmentsLocked(ClassState& cls);
+  // Segments whose every record is done: deleted after a checkpoint write.
+  std::vector<size_t> DoneSegmentsLocked(const ClassState& cls) const;
+  bool HasUnackedSlot(const ClassState& cls, const Segment& seg) const;
+  void DeleteSegmentLocked(ClassState& cls, size_t index);
   uint64_t FloorLocked(const ClassState& cls) const;
   Status WriteCheckpointLocked();
   void ReportDrop(ClassState& cls, OutboxDrop drop);
@@ -264,6 +295,7 @@ class Outbox::Impl {
   int lock_fd_ = -1;
   std::deque<OutboxDrop> recent_drops_;
   RateLimitedLog drop_log_{10, 10 * kMicrosPerSecond};
+  RateLimitedLog lane_log_{5, 60 * kMicrosPerSecond};
 
   std::thread thread_;
   std::mutex thread_mu_;
@@ -340,7 +372,7 @@ Status Outbox::Impl::Init() {
 
 Status Outbox::Impl::RecoverClass(ClassState& cls, const OutboxCheckpoint& checkpoint, uint64_t& max_seq) {
   const auto& acks = checkpoint.classes[static_cast<int>(cls.priority)];
-  cls.read_floor = acks.floor;
+  cls.backlog.floor = acks.floor;
   std::vector<uint64_t> ids;
   DIR* dir = ::opendir(cls.dir.c_str());
   if (dir == nullptr) return Errno("open " + cls.dir);
@@ -368,13 +400,13 @@ Status Outbox::Impl::RecoverClass(ClassState& cls, const OutboxCheckpoint& check
     cls.backlog_bytes += seg.record_bytes - seg.done_bytes;
     cls.segments.push_back(std::move(seg));
   }
-  // Acked seqs Peek will pass (they were counted done above); older ones are gone.
-  for (uint64_t seq : acks.acked) {
-    if (read_start_found && seq > cls.read_floor) cls.acked_ahead.insert(seq);
+  // Done ranges Peek will pass (counted done above); older ones are gone.
+  for (const auto& range : acks.acked) {
+    if (read_start_found && range.second > cls.backlog.floor) cls.acked_ahead.push_back(range);
   }
   if (!read_start_found) {
-    cls.read_segment = cls.segments.empty() ? 0 : cls.segments.back().id + 1;
-    cls.read_offset = fmt_::kHeaderSize;
+    cls.backlog.at.segment = cls.segments.empty() ? 0 : cls.segments.back().id + 1;
+    cls.backlog.at.offset = fmt_::kHeaderSize;
   }
   return options_.fsync == FsyncPolicy::kNever ? Status::Ok() : SyncDirectory(cls.dir);
 }
@@ -432,7 +464,6 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
     return Status::Ok();
   }
 
-  const std::set<uint64_t> acked(acks.acked.begin(), acks.acked.end());
   size_t offset = fmt_::kHeaderSize;
   uint64_t last_good_seq = 0;
   while (offset < bytes.size()) {
@@ -451,14 +482,14 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
       AddDevice(seg.devices, view.device);
       max_seq = std::max(max_seq, view.seq);
       last_good_seq = view.seq;
-      if (view.seq < acks.floor || acked.count(view.seq) != 0) {
+      if (view.seq < acks.floor || InRanges(acks.acked, view.seq)) {
         ++seg.done;
         seg.done_bytes += size;
       } else if (!read_start_found) {
         read_start_found = true;
-        cls.read_segment = seg.id;
-        cls.read_offset = offset;
-        cls.read_floor = view.seq;  // everything of the class below it is done
+        cls.backlog.at.segment = seg.id;
+        cls.backlog.at.offset = offset;
+        cls.backlog.floor = view.seq;  // everything of the class below it is done
       }
       offset += size;
       continue;
@@ -686,6 +717,11 @@ void Outbox::Impl::DropBufferLocked(ClassState& cls, const char* reason) {
   disk_bytes_ -= cls.buffer.size();
   cls.buffer.clear();
   cls.buffer_records = 0;
+  if (cls.live_open && cls.mark.segment == seg.id && cls.mark.offset > seg.file_bytes) {
+    // The mark was at the end of the dropped buffer: the next record goes where it began.
+    cls.mark.offset = seg.file_bytes;
+    if (cls.live.at.segment == seg.id) cls.live.at.offset = std::min(cls.live.at.offset, seg.file_bytes);
+  }
   ReportDrop(cls, std::move(drop));
 }
 
@@ -727,20 +763,20 @@ void Outbox::Impl::RemoveFrontSegmentLocked(ClassState& cls) {
     ::close(cls.write_fd);
     cls.write_fd = -1;
   }
-  while (!cls.window.empty() && cls.window.front().segment == seg.id) {
-    if (cls.window.front().state == SlotState::kInFlight) --cls.in_flight;
-    cls.window.pop_front();
+  for (LaneState* lane : {&cls.backlog, &cls.live}) {
+    while (!lane->window.empty() && lane->window.front().segment == seg.id) {
+      if (lane->window.front().state == SlotState::kInFlight) --cls.in_flight;
+      lane->window.pop_front();
+    }
+    if (lane->at.segment <= seg.id) lane->at = {seg.id + 1, fmt_::kHeaderSize};
+    if (seg.max_seq >= lane->floor) lane->floor = seg.max_seq + 1;
   }
-  if (cls.read_segment <= seg.id) {
-    cls.read_segment = seg.id + 1;
-    cls.read_offset = fmt_::kHeaderSize;
-  }
-  if (seg.max_seq >= cls.read_floor) cls.read_floor = seg.max_seq + 1;
   if (cls.chunk_segment == seg.id) cls.chunk_segment = UINT64_MAX;
   CloseReadFd(seg);
   ::unlink(seg.path.c_str());
   cls.segments.pop_front();
   checkpoint_dirty_ = true;
+  MergeLanesIfMetLocked(cls);  // the backlog lane may have been evicted up to the mark
 }
 
 void Outbox::Impl::ReportDrop(ClassState& cls, OutboxDrop drop) {
@@ -889,7 +925,7 @@ static void AddRecord(std::vector<OutboxRecord>& out, Priority p, const fmt_::Re
   r.payload.assign(view.payload);
 }
 
-size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_bytes,
+size_t Outbox::Impl::PeekLocked(ClassState& cls, Lane lane, size_t max_records, size_t max_bytes,
                                 std::vector<OutboxRecord>& out) {
   if (options_.fsync == FsyncPolicy::kNever && !cls.buffer.empty()) {
     // Under `never` a record is as durable as it gets once the OS has it.
@@ -897,6 +933,51 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
     if (s.ok()) s = SyncActiveLocked(cls);
     if (!s.ok()) spdlog::warn("outbox {}: {}", options_.name, s.ToString());
   }
+  MergeLanesIfMetLocked(cls);
+  if (lane == Lane::kBacklog) return PeekLaneLocked(cls, cls.backlog, max_records, max_bytes, out);
+  if (!cls.live_open) {
+    const uint64_t waiting = cls.backlog_records - std::min<uint64_t>(cls.backlog_records, cls.in_flight);
+    // No backlog worth overtaking (a few requests' worth is the normal wait
+    // for the next batch): the live lane is the oldest-first lane.
+    if (waiting <= kLiveLaneBacklogFactor * max_records) return PeekLaneLocked(cls, cls.backlog, max_records, max_bytes, out);
+    OpenLiveLaneLocked(cls);
+  }
+  return PeekLaneLocked(cls, cls.live, max_records, max_bytes, out);
+}
+
+Position Outbox::Impl::TailLocked(const ClassState& cls) const {
+  if (HasActive(cls)) return {cls.segments.back().id, cls.segments.back().file_bytes + cls.buffer.size()};
+  return {next_seq_, fmt_::kHeaderSize};  // a new segment is named after the seq of its first record
+}
+
+void Outbox::Impl::OpenLiveLaneLocked(ClassState& cls) {
+  cls.live_open = true;
+  cls.mark = TailLocked(cls);
+  cls.mark_seq = next_seq_;
+  cls.live.at = cls.mark;
+  cls.live.floor = next_seq_;
+  cls.live.window.clear();
+  if (lane_log_.Admit(*clock_)) {
+    spdlog::info("outbox {}: {} backlog of {} records: live lane opened at seq {} (fresh records go alongside it)",
+               options_.name, PriorityName(cls.priority), cls.backlog_records, cls.mark_seq);
+  }
+}
+
+void Outbox::Impl::MergeLanesIfMetLocked(ClassState& cls) {
+  if (!cls.live_open || cls.backlog.at < cls.mark) return;
+  // Everything before the mark was handed out or is done: carry on from
+  // where the live lane is, with its records in the one window (all of them
+  // have higher seqs than the backlog lane's).
+  cls.backlog.at = std::max(cls.backlog.at, cls.live.at);
+  cls.backlog.floor = std::max(cls.backlog.floor, cls.live.floor);
+  for (const Slot& slot : cls.live.window) cls.backlog.window.push_back(slot);
+  cls.live.window.clear();
+  cls.live_open = false;
+}
+
+size_t Outbox::Impl::PeekLaneLocked(ClassState& cls, LaneState& lane, size_t max_records, size_t max_bytes,
+                                    std::vector<OutboxRecord>& out) {
+  const bool is_backlog = &lane == &cls.backlog;
   size_t added = 0;
   size_t bytes = 0;
   auto room = [&] { return added < max_records && (added == 0 || bytes < max_bytes); };
@@ -904,7 +985,7 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
   OutboxDrop aged{cls.priority, "age", 0, 0, 0, {}};  // records skipped for age, reported once
 
   // Returned (nacked) records first, oldest first.
-  for (Slot& slot : cls.window) {
+  for (Slot& slot : lane.window) {
     if (!room()) return added;
     if (slot.state != SlotState::kReturned) continue;
     Segment* seg = FindSegment(cls, slot.segment);
@@ -927,59 +1008,68 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
     bytes += view.payload.size();
   }
 
-  // Then new records, in log order.
-  while (room() && cls.window.size() < options_.max_in_flight) {
-    Segment* seg = FindSegment(cls, cls.read_segment);
+  // Then new records, in log order. Both lanes share the in-flight bound.
+  while (room() && cls.backlog.window.size() + cls.live.window.size() < options_.max_in_flight) {
+    if (is_backlog && cls.live_open && !(lane.at < cls.mark)) {
+      MergeLanesIfMetLocked(cls);  // caught up with the live lane: one lane again
+      continue;
+    }
+    Segment* seg = FindSegment(cls, lane.at.segment);
     if (seg == nullptr) break;
-    if (seg->id != cls.read_segment) {
-      cls.read_segment = seg->id;
-      cls.read_offset = fmt_::kHeaderSize;
+    if (seg->id != lane.at.segment) {
+      lane.at = {seg->id, fmt_::kHeaderSize};
+      continue;  // look at the mark again
     }
     uint64_t limit = ReadLimit(cls, *seg);
-    if (cls.read_offset >= limit) {
+    if (lane.at.offset >= limit) {
       if (!seg->sealed) break;  // the rest is not durable yet
-      cls.read_segment = seg->id + 1;
+      lane.at.segment = seg->id + 1;
       continue;
     }
     bool skipped = false;
     for (const auto& [from, to] : seg->corrupt_ranges) {
-      if (from == cls.read_offset) {  // already reported by Open
-        cls.read_offset = to;
+      if (from == lane.at.offset) {  // already reported by Open
+        lane.at.offset = to;
         skipped = true;
       }
     }
     if (skipped) continue;
     fmt_::RecordView view;
     size_t size = 0;
-    auto data = ReadAt(cls, *seg, cls.read_offset, fmt_::kRecordPrefix, limit);
+    auto data = ReadAt(cls, *seg, lane.at.offset, fmt_::kRecordPrefix, limit);
     auto outcome = fmt_::ParseRecord(data, view, size);
-    if (outcome == fmt_::ParseOutcome::kNeedMore && size > data.size() && cls.read_offset + size <= limit) {
-      data = ReadAt(cls, *seg, cls.read_offset, size, limit);
+    if (outcome == fmt_::ParseOutcome::kNeedMore && size > data.size() && lane.at.offset + size <= limit) {
+      data = ReadAt(cls, *seg, lane.at.offset, size, limit);
       outcome = fmt_::ParseRecord(data, view, size);
     }
     if (outcome != fmt_::ParseOutcome::kOk) {
       // Damaged after it was written (recovery checked it at Open): skip to the next valid record.
-      auto rest = ReadAt(cls, *seg, cls.read_offset, static_cast<size_t>(limit - cls.read_offset), limit);
+      auto rest = ReadAt(cls, *seg, lane.at.offset, static_cast<size_t>(limit - lane.at.offset), limit);
       size_t next = fmt_::FindNextRecord(rest, 1);
       uint64_t lost = std::max<size_t>(1, fmt_::CountMarkers(rest.first(next)));
       uint64_t lost_bytes = next;
       spdlog::error("outbox {}: {}: {} corrupt bytes at offset {} skipped (checksum mismatch)", options_.name,
-                    seg->path, next, cls.read_offset);
-      OutboxDrop drop{cls.priority, "corrupt", lost, cls.read_floor, 0, {}};
+                    seg->path, next, lane.at.offset);
+      OutboxDrop drop{cls.priority, "corrupt", lost, lane.floor, 0, {}};
       fmt_::RecordView next_view;
       size_t next_size;
       if (next < rest.size() && fmt_::ParseRecord(rest.subspan(next), next_view, next_size) == fmt_::ParseOutcome::kOk) {
         drop.last_seq = next_view.seq - 1;
       }
-      cls.read_offset += next;
+      lane.at.offset += next;
       for (uint64_t i = 0; i < lost; ++i) MarkDone(cls, seg->id, lost_bytes / lost);
       ReportDrop(cls, std::move(drop));
       continue;
     }
-    uint64_t offset = cls.read_offset;
-    cls.read_offset += size;
-    cls.read_floor = view.seq + 1;
-    if (!cls.acked_ahead.empty() && cls.acked_ahead.erase(view.seq) != 0) continue;  // counted done at Open
+    uint64_t offset = lane.at.offset;
+    lane.at.offset += size;
+    lane.floor = view.seq + 1;
+    if (is_backlog) {
+      // Ranges the checkpoint says are done (counted done at Open). The live
+      // lane only reads records appended since Open, never in them.
+      while (!cls.acked_ahead.empty() && cls.acked_ahead.front().second < view.seq) cls.acked_ahead.pop_front();
+      if (!cls.acked_ahead.empty() && cls.acked_ahead.front().first <= view.seq) continue;
+    }
     if (view.append_time < too_old) {
       MarkDone(cls, seg->id, size);
       if (aged.records++ == 0) aged.first_seq = view.seq;
@@ -987,7 +1077,7 @@ size_t Outbox::Impl::PeekLocked(ClassState& cls, size_t max_records, size_t max_
       AddDevice(aged.devices, view.device);
       continue;
     }
-    cls.window.push_back({view.seq, seg->id, offset, static_cast<uint32_t>(size), SlotState::kInFlight});
+    lane.window.push_back({view.seq, seg->id, offset, static_cast<uint32_t>(size), SlotState::kInFlight});
     ++cls.in_flight;
     AddRecord(out, cls.priority, view);
     cls.delivered.Add();
@@ -1006,7 +1096,7 @@ size_t Outbox::Impl::PeekAny(size_t max_records, size_t max_bytes, std::vector<O
     size_t bytes = 0;
     for (size_t i = start; i < out.size(); ++i) bytes += out[i].payload.size();
     if (added >= max_records || (added > 0 && bytes >= max_bytes)) break;
-    added += PeekLocked(cls, max_records - added, max_bytes - std::min(bytes, max_bytes), out);
+    added += PeekLocked(cls, Lane::kBacklog, max_records - added, max_bytes - std::min(bytes, max_bytes), out);
   }
   return added;
 }
@@ -1016,11 +1106,20 @@ static Slot* FindSlot(std::deque<Slot>& window, uint64_t seq) {
   return it != window.end() && it->seq == seq ? &*it : nullptr;
 }
 
+static Slot* FindSlot(ClassState& cls, uint64_t seq) {
+  Slot* slot = FindSlot(cls.backlog.window, seq);
+  return slot != nullptr ? slot : FindSlot(cls.live.window, seq);
+}
+
+static void PopAckedFront(std::deque<Slot>& window) {
+  while (!window.empty() && window.front().state == SlotState::kAcked) window.pop_front();
+}
+
 void Outbox::Impl::Ack(std::span<const uint64_t> seqs) {
   std::lock_guard lock(mu_);
   for (uint64_t seq : seqs) {
     for (auto& cls : classes_) {
-      Slot* slot = FindSlot(cls.window, seq);
+      Slot* slot = FindSlot(cls, seq);
       if (slot == nullptr) continue;
       if (slot->state != SlotState::kAcked) {
         if (slot->state == SlotState::kInFlight) --cls.in_flight;
@@ -1032,7 +1131,8 @@ void Outbox::Impl::Ack(std::span<const uint64_t> seqs) {
     }
   }
   for (auto& cls : classes_) {
-    while (!cls.window.empty() && cls.window.front().state == SlotState::kAcked) cls.window.pop_front();
+    PopAckedFront(cls.backlog.window);
+    PopAckedFront(cls.live.window);
   }
 }
 
@@ -1040,7 +1140,7 @@ void Outbox::Impl::Nack(std::span<const uint64_t> seqs) {
   std::lock_guard lock(mu_);
   for (uint64_t seq : seqs) {
     for (auto& cls : classes_) {
-      Slot* slot = FindSlot(cls.window, seq);
+      Slot* slot = FindSlot(cls, seq);
       if (slot == nullptr) continue;
       if (slot->state == SlotState::kInFlight) {
         slot->state = SlotState::kReturned;
@@ -1054,26 +1154,42 @@ void Outbox::Impl::Nack(std::span<const uint64_t> seqs) {
 void Outbox::Impl::NackAllInFlight() {
   std::lock_guard lock(mu_);
   for (auto& cls : classes_) {
-    for (Slot& slot : cls.window) {
-      if (slot.state == SlotState::kInFlight) slot.state = SlotState::kReturned;
+    for (LaneState* lane : {&cls.backlog, &cls.live}) {
+      for (Slot& slot : lane->window) {
+        if (slot.state == SlotState::kInFlight) slot.state = SlotState::kReturned;
+      }
     }
     cls.in_flight = 0;
   }
 }
 
+bool Outbox::Impl::LaneHasDataLocked(const ClassState& cls, const LaneState& lane) const {
+  const bool bounded = &lane == &cls.backlog && cls.live_open;  // the backlog lane ends at the mark
+  for (const Segment& seg : cls.segments) {
+    if (seg.id < lane.at.segment) continue;
+    Position from{seg.id, seg.id == lane.at.segment ? lane.at.offset : fmt_::kHeaderSize};
+    uint64_t limit = ReadLimit(cls, seg);
+    if (bounded) {
+      if (!(from < cls.mark)) return false;
+      if (seg.id == cls.mark.segment) limit = std::min(limit, cls.mark.offset);
+    }
+    if (from.offset < limit) return true;
+  }
+  return false;
+}
+
 bool Outbox::Impl::HasPending() const {
   std::lock_guard lock(mu_);
   for (const auto& cls : classes_) {
-    for (const Slot& slot : cls.window) {
-      if (slot.state == SlotState::kReturned) return true;
+    for (const LaneState* lane : {&cls.backlog, &cls.live}) {
+      for (const Slot& slot : lane->window) {
+        if (slot.state == SlotState::kReturned) return true;
+      }
     }
-    if (cls.window.size() >= options_.max_in_flight) continue;
+    if (cls.backlog.window.size() + cls.live.window.size() >= options_.max_in_flight) continue;
     if (options_.fsync == FsyncPolicy::kNever && !cls.buffer.empty()) return true;  // Peek writes it out
-    for (const Segment& seg : cls.segments) {
-      if (seg.id < cls.read_segment) continue;
-      uint64_t from = seg.id == cls.read_segment ? cls.read_offset : fmt_::kHeaderSize;
-      if (from < ReadLimit(cls, seg)) return true;
-    }
+    if (LaneHasDataLocked(cls, cls.backlog)) return true;
+    if (cls.live_open && LaneHasDataLocked(cls, cls.live)) return true;
   }
   return false;
 }
@@ -1081,7 +1197,28 @@ bool Outbox::Impl::HasPending() const {
 // ---------------------------------------------------------------- housekeeping
 
 uint64_t Outbox::Impl::FloorLocked(const ClassState& cls) const {
-  return cls.window.empty() ? cls.read_floor : cls.window.front().seq;
+  return cls.backlog.window.empty() ? cls.backlog.floor : cls.backlog.window.front().seq;
+}
+
+// Appends the done ranges of a lane: every record of the lane in
+// [from, lane.floor) is done except its window's unacknowledged slots. Two
+// unacknowledged slots next to each other in the log have nothing between
+// them, so the range count is bounded by the window, not by the acks.
+static void AddDoneRanges(const LaneState& lane, uint64_t from, std::vector<OutboxCheckpoint::Range>& out) {
+  uint64_t start = from;
+  const Slot* previous = nullptr;  // the last unacknowledged slot, when nothing acked came after it
+  for (const Slot& slot : lane.window) {
+    if (slot.state == SlotState::kAcked) {
+      previous = nullptr;
+      continue;
+    }
+    const bool adjacent = previous != nullptr && previous->segment == slot.segment &&
+                          previous->offset + previous->size == slot.offset;
+    if (slot.seq > start && !adjacent) out.emplace_back(start, slot.seq - 1);
+    start = slot.seq + 1;
+    previous = &slot;
+  }
+  if (lane.floor > start) out.emplace_back(start, lane.floor - 1);
 }
 
 Status Outbox::Impl::WriteCheckpointLocked() {
@@ -1091,11 +1228,10 @@ Status Outbox::Impl::WriteCheckpointLocked() {
     const ClassState& cls = classes_[c];
     auto& acks = checkpoint.classes[c];
     acks.floor = FloorLocked(cls);
-    for (const Slot& slot : cls.window) {
-      if (slot.state == SlotState::kAcked) acks.acked.push_back(slot.seq);
-    }
+    AddDoneRanges(cls.backlog, acks.floor, acks.acked);
+    if (cls.live_open) AddDoneRanges(cls.live, cls.mark_seq, acks.acked);
     acks.acked.insert(acks.acked.end(), cls.acked_ahead.begin(), cls.acked_ahead.end());
-    std::sort(acks.acked.begin(), acks.acked.end());
+    NormalizeRanges(acks.acked);
   }
   Status s = WriteCheckpointFile(options_.path, checkpoint, options_.fsync != FsyncPolicy::kNever);
   if (s.ok()) checkpoint_dirty_ = false;
@@ -1103,13 +1239,64 @@ Status Outbox::Impl::WriteCheckpointLocked() {
   return s;
 }
 
-void Outbox::Impl::DeleteDoneSegmentsLocked(ClassState& cls) {
-  uint64_t floor = FloorLocked(cls);
-  while (!cls.segments.empty()) {
-    const Segment& seg = cls.segments.front();
-    bool passed = seg.id < cls.read_segment || (seg.id == cls.read_segment && cls.read_offset >= seg.file_bytes);
-    if (!seg.sealed || !passed || (seg.records > 0 && seg.max_seq >= floor)) break;
-    RemoveFrontSegmentLocked(cls);
+bool Outbox::Impl::HasUnackedSlot(const ClassState& cls, const Segment& seg) const {
+  for (const LaneState* lane : {&cls.backlog, &cls.live}) {
+    auto it = std::lower_bound(lane->window.begin(), lane->window.end(), seg.min_seq,
+                               [](const Slot& s, uint64_t v) { return s.seq < v; });
+    for (; it != lane->window.end() && it->seq <= seg.max_seq; ++it) {
+      if (it->segment == seg.id && it->state != SlotState::kAcked) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<size_t> Outbox::Impl::DoneSegmentsLocked(const ClassState& cls) const {
+  std::vector<size_t> done;
+  const uint64_t floor = FloorLocked(cls);
+  for (size_t i = 0; i < cls.segments.size(); ++i) {
+    const Segment& seg = cls.segments[i];
+    if (!seg.sealed) continue;
+    // Every record was read by the lane that owns it: each one is then done
+    // (acked, aged out, corrupt) or a slot of a delivery window.
+    const Position end{seg.id, seg.file_bytes};
+    const bool backlog_passed = !(cls.backlog.at < end);
+    const bool live_passed = cls.live_open && !(Position{seg.id, fmt_::kHeaderSize} < cls.mark) && !(cls.live.at < end);
+    if (!backlog_passed && !live_passed) continue;
+    const bool below_floor = seg.records == 0 || seg.max_seq < floor;
+    if ((backlog_passed && below_floor) || !HasUnackedSlot(cls, seg)) done.push_back(i);
+  }
+  return done;
+}
+
+void Outbox::Impl::DeleteSegmentLocked(ClassState& cls, size_t index) {
+  Segment& seg = cls.segments[index];
+  const uint64_t undone = seg.records - std::min(seg.records, seg.done);
+  cls.backlog_records -= std::min(cls.backlog_records, undone);
+  cls.backlog_bytes -= std::min(cls.backlog_bytes, seg.record_bytes - std::min(seg.record_bytes, seg.done_bytes));
+  disk_bytes_ -= std::min(disk_bytes_, seg.file_bytes);
+  if (cls.chunk_segment == seg.id) cls.chunk_segment = UINT64_MAX;
+  CloseReadFd(seg);
+  ::unlink(seg.path.c_str());
+  cls.segments.erase(cls.segments.begin() + static_cast<std::ptrdiff_t>(index));
+  checkpoint_dirty_ = true;
+}
+
+void Outbox::Impl::DeleteDoneSegmentsLocked() {
+  std::array<std::vector<size_t>, kPriorityCount> done;
+  bool any = false;
+  for (int c = 0; c < kPriorityCount; ++c) {
+    done[c] = DoneSegmentsLocked(classes_[c]);
+    any = any || !done[c].empty();
+  }
+  if (!any) return;
+  // Checkpoint first: after a crash the deleted records' seqs must be
+  // neither below next_seq's reach (reused) nor missing from the acks.
+  if (checkpoint_dirty_) {
+    Status s = WriteCheckpointLocked();
+    if (!s.ok()) spdlog::warn("outbox {}: ack checkpoint before deleting segments: {}", options_.name, s.ToString());
+  }
+  for (int c = 0; c < kPriorityCount; ++c) {
+    for (auto it = done[c].rbegin(); it != done[c].rend(); ++it) DeleteSegmentLocked(classes_[c], *it);
   }
 }
 
@@ -1154,7 +1341,7 @@ Status Outbox::Impl::Maintain() {
       }
     }
   }
-  for (auto& cls : classes_) DeleteDoneSegmentsLocked(cls);
+  DeleteDoneSegmentsLocked();
   if (checkpoint_dirty_ && mono - last_checkpoint_ >= options_.checkpoint_interval) {
     Status s = WriteCheckpointLocked();
     if (!s.ok() && first.ok()) first = s;
@@ -1172,6 +1359,7 @@ OutboxStats Outbox::Impl::Stats() const {
     s.backlog_records = cls.backlog_records;
     s.backlog_bytes = cls.backlog_bytes;
     s.in_flight = cls.in_flight;
+    s.live_lane_open = cls.live_open;
     for (const Segment& seg : cls.segments) {
       if (seg.done < seg.records) {
         s.oldest_append_time = seg.oldest_append;
@@ -1244,8 +1432,8 @@ Result<uint64_t> Outbox::Append(Priority p, std::string_view device, TimeMicros 
   return impl_->Append(p, device, time, Bytes(payload));
 }
 Status Outbox::Commit() { return impl_->Commit(); }
-size_t Outbox::Peek(Priority p, size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out) {
-  return impl_->Peek(p, max_records, max_bytes, out);
+size_t Outbox::Peek(Priority p, size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out, Lane lane) {
+  return impl_->Peek(p, max_records, max_bytes, out, lane);
 }
 size_t Outbox::PeekAny(size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out) {
   return impl_->PeekAny(max_records, max_bytes, out);

@@ -18,10 +18,21 @@
 // them. A record is handed to Peek only once it is durable under the fsync
 // policy, so a crash can never make a delivered seq disappear and be reused.
 //
-// Order: each priority class is its own log; within a class Peek hands out
-// records in seq order (so per-device order is preserved), and records
-// returned by Nack are handed out again before any newer record of the class.
-// Across classes alerts overtake events and telemetry by design.
+// Order: each priority class is its own log, read by two lanes. The backlog
+// lane hands out the oldest records first. The live lane exists so a long
+// backlog cannot starve fresh records: the first time it is asked while more
+// than 4 requests' worth of records of the class wait (a backlog), it opens
+// at the class's tail and from then on hands out, in seq order, the records
+// appended after that moment; the backlog lane stops where the live lane
+// began. When the backlog lane reaches that mark the lanes merge into one
+// again (no gap, no duplicate). While no live lane is open the live lane
+// reads from the backlog lane's position, i.e. plain oldest-first. Within a
+// lane records go in seq order (per-device order within the lane), records
+// returned by Nack go again before newer ones of that lane; between lanes
+// a device's records may overtake each other. Across classes alerts overtake
+// events and telemetry by design. With a live lane open acks are not a
+// prefix: the checkpoint keeps, per class, a floor plus seq ranges of done
+// records, bounded by the delivery window (a handful of ranges in practice).
 //
 // Thread-safety: all methods may be called from any thread (one mutex); the
 // usual pattern is Append from the executor thread and Peek/Ack/Nack from the
@@ -55,6 +66,12 @@ inline constexpr int kPriorityCount = 3;
 std::string_view PriorityName(Priority p);
 // Parses "alert" | "event" | "telemetry" (also "bulk" for telemetry).
 Result<Priority> ParsePriority(std::string_view name);
+
+// Which read position of a class Peek takes records from (see "Order" above).
+enum class Lane : uint8_t {
+  kBacklog = 0,  // the oldest unacknowledged records
+  kLive = 1,     // records appended since the live lane opened
+};
 
 enum class FsyncPolicy {
   kAlways,    // Append fsyncs before it returns: nothing acknowledged is lost on power loss; slowest
@@ -116,6 +133,7 @@ struct OutboxClassStats {
   uint64_t backlog_records = 0;  // appended, not yet acknowledged or dropped
   uint64_t backlog_bytes = 0;    // their encoded size on disk
   uint64_t in_flight = 0;        // handed out by Peek, not yet acked or nacked
+  bool live_lane_open = false;   // a live lane is open (a backlog is being overtaken)
   TimeMicros oldest_append_time = 0;  // of the oldest backlog record; 0 when empty
   uint64_t appended = 0;
   uint64_t acked = 0;
@@ -166,9 +184,12 @@ class Outbox {
   // least one record if any is ready) of the oldest unacknowledged records of
   // class `priority` that are not in flight, marking them in flight; returns
   // how many were added. Records returned by Nack come first.
+  // `lane`: kLive takes the records appended since the live lane opened
+  // (opening it when more than 4 x `max_records` records of the class wait).
   size_t Peek(Priority priority, size_t max_records, size_t max_bytes,
-              std::vector<OutboxRecord>& out);
-  // Same, draining classes in priority order (alerts first) until a limit is hit.
+              std::vector<OutboxRecord>& out, Lane lane = Lane::kBacklog);
+  // Same (backlog lane), draining classes in priority order (alerts first)
+  // until a limit is hit.
   size_t PeekAny(size_t max_records, size_t max_bytes, std::vector<OutboxRecord>& out);
 
   // The receiver has the records: they may be deleted. Unknown or already

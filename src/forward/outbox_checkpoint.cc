@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -27,12 +29,15 @@ Status Errno(const std::string& what) { return IoError(what + ": " + std::strerr
 }  // namespace
 
 std::string EncodeCheckpoint(const OutboxCheckpoint& checkpoint) {
-  std::string text = "edgeflow-outbox-acks 1\nnext_seq " + std::to_string(checkpoint.next_seq) + "\n";
+  std::string text = "edgeflow-outbox-acks 2\nnext_seq " + std::to_string(checkpoint.next_seq) + "\n";
   for (int c = 0; c < 3; ++c) {
     text += "class ";
     text += kClassNames[c];
     text += " floor " + std::to_string(checkpoint.classes[c].floor) + " acked";
-    for (uint64_t seq : checkpoint.classes[c].acked) text += " " + std::to_string(seq);
+    for (const auto& [first, last] : checkpoint.classes[c].acked) {
+      text += " " + std::to_string(first);
+      if (last != first) text += "-" + std::to_string(last);
+    }
     text += "\n";
   }
   text += "crc32c " + Hex(Crc32c(text.data(), text.size())) + "\n";
@@ -47,7 +52,7 @@ Result<OutboxCheckpoint> DecodeCheckpoint(const std::string& text) {
   std::istringstream in(text.substr(0, crc_at));
   std::string word;
   int version = 0;
-  if (!(in >> word >> version) || word != "edgeflow-outbox-acks" || version != 1) {
+  if (!(in >> word >> version) || word != "edgeflow-outbox-acks" || (version != 1 && version != 2)) {
     return Corruption("ack checkpoint has an unknown header");
   }
   OutboxCheckpoint checkpoint;
@@ -64,10 +69,42 @@ Result<OutboxCheckpoint> DecodeCheckpoint(const std::string& text) {
       return Corruption("ack checkpoint: bad line '" + line + "'");
     }
     checkpoint.classes[c].floor = floor;
-    uint64_t seq;
-    while (fields >> seq) checkpoint.classes[c].acked.push_back(seq);
+    // Version 1 lists single seqs; version 2 also "first-last" ranges.
+    std::string item;
+    while (fields >> item) {
+      uint64_t first = 0, last = 0;
+      char dash = 0, extra = 0;
+      int n = std::sscanf(item.c_str(), "%" SCNu64 "%c%" SCNu64 "%c", &first, &dash, &last, &extra);
+      if (n == 1) {
+        last = first;
+      } else if (n != 3 || dash != '-' || version < 2 || last < first) {
+        return Corruption("ack checkpoint: bad acked item '" + item + "'");
+      }
+      checkpoint.classes[c].acked.emplace_back(first, last);
+    }
+    NormalizeRanges(checkpoint.classes[c].acked);
   }
   return checkpoint;
+}
+
+void NormalizeRanges(std::vector<OutboxCheckpoint::Range>& ranges) {
+  std::sort(ranges.begin(), ranges.end());
+  size_t kept = 0;
+  for (const auto& r : ranges) {
+    if (kept > 0 && (ranges[kept - 1].second == UINT64_MAX || r.first <= ranges[kept - 1].second + 1)) {
+      ranges[kept - 1].second = std::max(ranges[kept - 1].second, r.second);
+    } else {
+      ranges[kept++] = r;
+    }
+  }
+  ranges.resize(kept);
+}
+
+bool InRanges(const std::vector<OutboxCheckpoint::Range>& ranges, uint64_t seq) {
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), OutboxCheckpoint::Range{seq, UINT64_MAX});
+  if (it == ranges.begin()) return false;
+  --it;
+  return it->first <= seq && seq <= it->second;
 }
 
 Status SyncDirectory(const std::string& dir) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/thread_name.h"
 #include "forward/event_codec.h"
@@ -116,22 +117,36 @@ void DeliveryLoop::TakeRecords() {
   records_.clear();
   const size_t max_records = options_.batch_records;
   size_t bytes_left = options_.batch_bytes;
-  const auto take = [&](Priority p, size_t n) {
+  const auto take = [&](Priority p, size_t n, Lane lane) {
     if (n == 0 || bytes_left == 0) return;
     const size_t before = records_.size();
-    outbox_->Peek(p, n, bytes_left, records_);
+    outbox_->Peek(p, n, bytes_left, records_, lane);
     for (size_t i = before; i < records_.size(); ++i) {
       bytes_left -= std::min(bytes_left, records_[i].payload.size());
     }
   };
-  take(Priority::kAlert, max_records);
+  const auto left_of = [&](size_t target) { return target - std::min(target, records_.size()); };
+  // Up to `n` records of one class: the live share first, then the oldest,
+  // then live again if the backlog had fewer. live_ratio 0 never opens the
+  // live lane: strictly oldest first.
+  const auto take_class = [&](Priority p, size_t n) {
+    if (n == 0) return;
+    const size_t target = records_.size() + n;
+    if (options_.live_ratio > 0) {
+      const auto live = static_cast<size_t>(std::ceil(static_cast<double>(n) * options_.live_ratio));
+      take(p, std::min(live, n), Lane::kLive);
+    }
+    take(p, left_of(target), Lane::kBacklog);
+    if (options_.live_ratio > 0) take(p, left_of(target), Lane::kLive);
+  };
+  take_class(Priority::kAlert, max_records);
   // The room left is shared so a telemetry backlog cannot starve events.
-  const size_t room = max_records - std::min(max_records, records_.size());
+  const size_t room = left_of(max_records);
   const uint32_t total = options_.ratio_events + options_.ratio_telemetry;
   const size_t event_room = total == 0 ? room : (room * options_.ratio_events + total - 1) / total;
-  take(Priority::kEvent, event_room);
-  take(Priority::kTelemetry, max_records - std::min(max_records, records_.size()));
-  take(Priority::kEvent, max_records - std::min(max_records, records_.size()));  // telemetry left room
+  take_class(Priority::kEvent, event_room);
+  take_class(Priority::kTelemetry, left_of(max_records));
+  take_class(Priority::kEvent, left_of(max_records));  // telemetry left room
 }
 
 DeliveryLoop::SendOutcome DeliveryLoop::SendOne() {

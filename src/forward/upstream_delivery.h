@@ -1,6 +1,7 @@
 // DeliveryLoop: the upstream sink's drain thread. It takes records from the
 // outbox (alerts first, then events and telemetry shared by `ratio`), packs
-// them into compressed batch frames, sends them through a BatchTransport,
+// them (within a class: `live_ratio` from the live lane, the rest oldest
+// first) into compressed batch frames, sends them through a BatchTransport,
 // deletes them from the outbox when the receiver acknowledges them, and
 // returns them to the outbox (Nack) when a send fails or no ack comes within
 // `ack_timeout` — backing off with full jitter while the link is down.
@@ -33,6 +34,10 @@ struct DeliveryOptions {
   // Shares of a batch's room after alerts: events : telemetry.
   uint32_t ratio_events = 4;
   uint32_t ratio_telemetry = 1;
+  // Share of each class's room in a batch taken from the outbox's live lane
+  // (records appended since a backlog built up) before the backlog lane;
+  // 0 = strictly oldest first.
+  double live_ratio = 0.5;
   size_t max_inflight = 4;  // batches sent and not yet acknowledged
   TimeMicros ack_timeout = 10 * kMicrosPerSecond;
   TimeMicros linger = 100 * kMicrosPerMilli;  // wait for more records before a partial batch

@@ -270,5 +270,62 @@ TEST_F(DeliveryLoopTest, FailedSendBacksOffAndKeepsTheRecords) {
   EXPECT_EQ(TimesSent(transport_.frames()).size(), 5u);
 }
 
+// A telemetry backlog of 200 builds while the link is down; the link comes
+// back; 20 fresh records are appended while the first batch waits for its
+// ack (max_inflight 1 makes the order of events deterministic). Returns
+// every frame sent.
+class DeliveryLiveLaneTest : public DeliveryLoopTest {
+ protected:
+  std::vector<SentFrame> Run(double live_ratio) {
+    options_.live_ratio = live_ratio;
+    options_.max_inflight = 1;
+    options_.ack_timeout = 3600 * kMicrosPerSecond;  // acks come from the test
+    transport_.set_up(false);
+    Append(Priority::kTelemetry, 200);
+    StartLoop();
+    transport_.drop_next_acks(1);
+    transport_.set_up(true);
+    EXPECT_TRUE(Eventually([&] { return transport_.frames().size() == 1; }));
+    Append(Priority::kTelemetry, 20);  // seqs 201..220: fresh
+    loop_->OnAck({"node-t", SeqRangeSet::ToRanges(transport_.frames()[0].seqs)});
+    EXPECT_TRUE(Eventually([&] { return Backlog() == 0; }));
+    loop_->Stop(0);
+    return transport_.frames();
+  }
+  static int Fresh(const SentFrame& f) {
+    return static_cast<int>(std::count_if(f.seqs.begin(), f.seqs.end(), [](uint64_t s) { return s > 200; }));
+  }
+};
+
+TEST_F(DeliveryLiveLaneTest, FreshRecordsOvertakeABacklogAtTheLiveRatio) {
+  const std::vector<SentFrame> frames = Run(0.5);
+  ASSERT_EQ(frames.size(), 22u);  // 220 records in full batches of 10
+  EXPECT_EQ(frames[0].seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));  // nothing fresh yet
+  // The next four batches carry the 20 fresh records, half of each batch,
+  // long before the backlog (up to seq 200) is through.
+  for (size_t i = 1; i <= 4; ++i) EXPECT_EQ(Fresh(frames[i]), 5) << "frame " << i;
+  for (size_t i = 5; i < frames.size(); ++i) EXPECT_EQ(Fresh(frames[i]), 0) << "frame " << i;
+  // The backlog still goes oldest first, and everything exactly once.
+  std::vector<uint64_t> backlog;
+  for (const SentFrame& f : frames) {
+    for (uint64_t s : f.seqs) {
+      if (s <= 200) backlog.push_back(s);
+    }
+  }
+  EXPECT_TRUE(std::is_sorted(backlog.begin(), backlog.end()));
+  const std::map<uint64_t, int> times = TimesSent(frames);
+  ASSERT_EQ(times.size(), 220u);
+  for (const auto& [seq, n] : times) EXPECT_EQ(n, 1) << "seq " << seq;
+}
+
+TEST_F(DeliveryLiveLaneTest, LiveRatioZeroIsStrictlyOldestFirst) {
+  const std::vector<SentFrame> frames = Run(0.0);
+  std::vector<uint64_t> order;
+  for (const SentFrame& f : frames) order.insert(order.end(), f.seqs.begin(), f.seqs.end());
+  ASSERT_EQ(order.size(), 220u);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));  // the fresh records come last
+  EXPECT_FALSE(outbox_->Stats().classes[2].live_lane_open);
+}
+
 }  // namespace
 }  // namespace edgeflow

@@ -96,6 +96,11 @@ std::optional<UpstreamSinkConfig> ParseUpstreamSinkConfig(const BuildContext& ct
   if (!ParseRatio(ratio, c.delivery.ratio_events, c.delivery.ratio_telemetry)) {
     config["ratio"].Error("expected events:telemetry shares such as 4:1", "ratio: \"4:1\"");
   }
+  c.delivery.live_ratio = config["live_ratio"].Double(c.delivery.live_ratio);
+  if (!(c.delivery.live_ratio >= 0.0 && c.delivery.live_ratio <= 1.0)) {
+    config["live_ratio"].Error("must be between 0 and 1 (0: strictly oldest first)", "live_ratio: 0.5");
+    c.delivery.live_ratio = 0.5;
+  }
   const int64_t inflight = config["max_inflight"].Int(4);
   if (inflight < 1 || inflight > 1000) config["max_inflight"].Error("must be between 1 and 1000");
   c.delivery.max_inflight = static_cast<size_t>(std::clamp<int64_t>(inflight, 1, 1000));
@@ -218,8 +223,10 @@ ComponentDef UpstreamSinkDef() {
   def.description =
       "An event counts as accepted (`upstream_accepted`) only once the outbox appended it. A delivery "
       "thread drains the outbox in batches of up to `batch_records` / `batch_bytes`, compressed with zstd "
-      "(`level`): alerts first, then the `event` and `telemetry` classes shared by `ratio`, each class "
-      "in sequence order. A batch leaves the outbox only when the receiver (an `upstream` source) "
+      "(`level`): alerts first, then the `event` and `telemetry` classes shared by `ratio`. Within each "
+      "class, `live_ratio` of the room goes to the live lane (records appended since a backlog built up) "
+      "and the rest to the backlog (oldest first), so after an outage fresh records do not wait behind "
+      "hours of backlog; each lane is in sequence order. A batch leaves the outbox only when the receiver (an `upstream` source) "
       "acknowledges that it committed it; without an ack within `ack_timeout` every unacknowledged batch "
       "is sent again, in order. While the link is down nothing is lost: records wait in the outbox "
       "(bounded by `outbox.max_bytes` / `outbox.max_age`, evictions counted per class and reason) and "
@@ -252,6 +259,12 @@ ComponentDef UpstreamSinkDef() {
       {"ratio", "string", "4:1",
        "After alerts, how a batch's room is shared between the event and telemetry classes, so a long "
        "telemetry backlog cannot starve fresher events. Alerts always go first.",
+       false},
+      {"live_ratio", "number", "0.5",
+       "Share (0-1) of each class's room in a batch that goes to the live lane (records appended since a "
+       "backlog of the class built up) rather than to the oldest records. 0: strictly oldest first. With "
+       "a share above 0 a device's records can arrive out of order between the lanes (the receiver's "
+       "store orders by event time; dedup by seq is unaffected).",
        false},
       {"max_inflight", "int", "4", "Batches sent and not yet acknowledged.", false},
       {"ack_timeout", "duration", "10s",

@@ -28,4 +28,4 @@ stop_node "$RECEIVER"
 after=$(wc -l <"$WORK/received.jsonl")
 ((after > before + 1000)) || fail "backlog not delivered: $before before the outage, $after after"
 count=$(check_received "$WORK/received.jsonl") || fail "receiver's file is wrong"
-pass "broker restart: $count events, each exactly once and in order"
+pass "broker restart: $count events, each exactly once, per-device event-time order"

@@ -2,8 +2,10 @@
 # (a) The sending node is killed with SIGKILL at random moments, 20 times,
 # and restarted each time on the same outbox. The receiver must end with
 # every record exactly once, each device's records in the order the node
-# produced them.
+# produced them (the sender drains strictly oldest first, live_ratio 0, so
+# arrival order is checked too).
 source "$(dirname "$0")/upstream_lib.sh"
+SENDER_OPTIONS="    live_ratio: 0"
 
 start_mosquitto </dev/null
 URL="mqtt://127.0.0.1:$MQTT_PORT"
@@ -25,6 +27,6 @@ done
 drain_outbox "$URL" 45
 sleep 1
 stop_node "$RECEIVER"
-count=$(check_received "$WORK/received.jsonl") || fail "receiver's file is wrong"
+count=$(ARRIVAL_ORDER=1 check_received "$WORK/received.jsonl") || fail "receiver's file is wrong"
 ((count > 1000)) || fail "only $count events arrived"
 pass "20 SIGKILLs of the sender: $count events, each exactly once and in per-device order"
