@@ -1330,9 +1330,17 @@ Status Outbox::Impl::Maintain() {
   TimeMicros mono = clock_->Monotonic();
   if (options_.max_age > 0) {
     TimeMicros too_old = clock_->Now() - options_.max_age;
+    bool next_seq_saved = false;
     for (auto& cls : classes_) {
       while (!cls.segments.empty() && cls.segments.front().newest_append < too_old &&
              cls.segments.front().records > 0) {
+        if (!next_seq_saved) {
+          // Checkpoint before the files go: when they held the newest
+          // records, a crash must not let the next run reuse their seqs.
+          Status s = WriteCheckpointLocked();
+          if (!s.ok()) spdlog::warn("outbox {}: ack checkpoint before age eviction: {}", options_.name, s.ToString());
+          next_seq_saved = true;
+        }
         Segment& seg = cls.segments.front();
         OutboxDrop drop{cls.priority, "age", seg.records - seg.done, std::max(seg.min_seq, FloorLocked(cls)),
                         seg.max_seq, seg.devices};

@@ -1,6 +1,7 @@
 #include "forward/outbox.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -316,6 +317,35 @@ TEST_F(OutboxTest, AgeBoundEvictsOldRecords) {
   auto stats = outbox->Stats();
   EXPECT_EQ(stats.classes[2].evicted_age, 40u);
   EXPECT_EQ(stats.classes[2].backlog_records, 1u);
+}
+
+// A crash right after age eviction removed every segment must not let the
+// next run reuse the evicted records' seqs: the receiver would take new
+// records for duplicates of old ones and drop them.
+TEST_F(OutboxTest, AgeEvictionKeepsTheSeqsUsedAcrossACrash) {
+  auto o = Options();
+  o.max_age = 10 * kMicrosPerSecond;
+  o.checkpoint_interval = 3600 * kMicrosPerSecond;  // no periodic checkpoint to hide the gap
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // the node that crashes: no destructor, no closing checkpoint
+    auto outbox = Outbox::Open(o);
+    if (!outbox.ok()) _exit(2);
+    for (int i = 0; i < 40; ++i) {
+      if (!(*outbox)->Append(Priority::kTelemetry, "old", kStart, std::string(200, 'o')).ok()) _exit(3);
+    }
+    clock_.Advance(11 * kMicrosPerSecond);
+    if (!(*outbox)->Maintain().ok()) _exit(4);
+    if ((*outbox)->Stats().classes[2].evicted_age != 40) _exit(5);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  auto outbox = Open(o);
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_GT(Add(*outbox, Priority::kTelemetry, "new", "fresh"), 40u);
 }
 
 TEST_F(OutboxTest, TornTailIsTruncatedAndTheRestDelivered) {
