@@ -54,7 +54,7 @@ void DeliveryLoop::Stop(TimeMicros drain) {
     // Keep draining until the outbox is empty and acknowledged, or `drain`.
     const TimeMicros deadline = Now() + drain;
     std::unique_lock lock(mutex_);
-    while (Now() < deadline && !(inflight_.empty() && !outbox_->HasPending())) {
+    while (Now() < deadline && !DrainedLocked()) {
       wake_.wait_for(lock, std::chrono::milliseconds(10));
     }
   }
@@ -63,6 +63,17 @@ void DeliveryLoop::Stop(TimeMicros drain) {
   thread_.join();
   last_gauges_ = 0;  // final figures for --stats
   UpdateGauges(Now());
+}
+
+bool DeliveryLoop::DrainedLocked() const {
+  if (!inflight_.empty() || outbox_->HasPending()) return false;
+  // A batch being built holds records that are neither pending in the
+  // outbox nor in inflight_ yet: they count as in flight in the outbox.
+  const OutboxStats stats = outbox_->Stats();
+  for (const OutboxClassStats& c : stats.classes) {
+    if (c.in_flight > 0) return false;
+  }
+  return true;
 }
 
 void DeliveryLoop::Notify(bool urgent) {

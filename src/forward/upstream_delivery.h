@@ -78,6 +78,9 @@ class DeliveryLoop {
   SendOutcome SendOne();
   void TakeRecords();
   void ExpireLocked(TimeMicros now);
+  // Stop's test: no batch awaits its ack and the outbox has nothing ready
+  // or handed out (mutex_ held).
+  bool DrainedLocked() const;
   void Backoff();
   void UpdateGauges(TimeMicros now);
   TimeMicros Now() const { return clock_.Monotonic(); }
