@@ -5,11 +5,15 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "analytics/detector.h"
+#include "analytics/detector_methods.h"
 
 namespace edgeflow::analytics::detector_testing {
 
@@ -29,6 +33,15 @@ inline Series NoisyDaily(size_t n, int64_t step_s, double level, double amplitud
     s.values.push_back(level + amplitude * std::sin(2 * M_PI * static_cast<double>(t) / 86400.0) + gauss(rng));
   }
   return s;
+}
+
+// The factory of the registered `method` with `params`; a test failure (and
+// null) when it rejects them.
+inline std::shared_ptr<const DetectorFactory> MakeMethod(const std::string& method,
+                                                         std::map<std::string, std::string> params = {}) {
+  auto f = MakeDetectorFactory(method, MethodParams(std::move(params)));
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  return f.ok() ? *f : nullptr;
 }
 
 inline std::vector<Verdict> RunSeries(const DetectorFactory& factory, const Series& s, SeriesInfo info = {}) {

@@ -13,9 +13,7 @@ using detector_testing::NoisyDaily;
 using detector_testing::RunSeries;
 
 std::shared_ptr<const DetectorFactory> Make(const std::string& method, Params params) {
-  auto f = MakeDetectorFactory(method, MethodParams(std::move(params)));
-  EXPECT_TRUE(f.ok()) << f.status().ToString();
-  return f.ok() ? *f : nullptr;
+  return detector_testing::MakeMethod(method, std::move(params));
 }
 
 TEST(AnomalyLikelihood, RareAverageScoresHighCommonOneZero) {

@@ -13,9 +13,7 @@ using detector_testing::NoisyDaily;
 using detector_testing::RunSeries;
 
 std::shared_ptr<const DetectorFactory> Make(std::map<std::string, std::string> params = {}) {
-  auto f = MakeDetectorFactory("robust_z", MethodParams(std::move(params)));
-  EXPECT_TRUE(f.ok()) << f.status().ToString();
-  return *f;
+  return detector_testing::MakeMethod("robust_z", std::move(params));
 }
 
 TEST(RobustZ, FlagsAnInjectedSpikeAndNotTheNormalPart) {

@@ -14,9 +14,7 @@ using detector_testing::RunSeries;
 using detector_testing::Series;
 
 std::shared_ptr<const DetectorFactory> Make(std::map<std::string, std::string> params = {}) {
-  auto f = MakeDetectorFactory("seasonal", MethodParams(std::move(params)));
-  EXPECT_TRUE(f.ok()) << f.status().ToString();
-  return *f;
+  return detector_testing::MakeMethod("seasonal", std::move(params));
 }
 
 TEST(Seasonal, FlagsAValueNormalForTheDayButWrongForTheHour) {
