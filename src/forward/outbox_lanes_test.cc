@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "forward/outbox.h"
+#include "forward/outbox_test_util.h"
 #include "forward/crc32c.h"
 #include "forward/outbox_checkpoint.h"
 
@@ -21,33 +22,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr TimeMicros kStart = 1'700'000'000'000'000;
+using outbox_testing::kStart;
 constexpr Priority kTel = Priority::kTelemetry;
 
-class OutboxLanesTest : public ::testing::Test {
+class OutboxLanesTest : public outbox_testing::OutboxFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("outbox_lanes_" + std::to_string(::getpid()) + "_" +
-                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  OutboxOptions Options() {
-    OutboxOptions o;
-    o.path = dir_.string();
-    o.fsync = FsyncPolicy::kNever;
-    o.segment_bytes = 4096;
-    o.max_bytes = 1 << 20;
-    o.background_thread = false;
-    o.clock = &clock_;
-    return o;
-  }
-  std::unique_ptr<Outbox> Open(const OutboxOptions& o) {
-    auto outbox = Outbox::Open(o);
-    EXPECT_TRUE(outbox.ok()) << outbox.status().ToString();
-    return outbox.ok() ? std::move(outbox).value() : nullptr;
-  }
   // Appends `n` records of class `p`; returns their seqs.
   static std::vector<uint64_t> AddN(Outbox& outbox, Priority p, int n, size_t payload = 100) {
     std::vector<uint64_t> seqs;
@@ -87,9 +66,6 @@ class OutboxLanesTest : public ::testing::Test {
     text << in.rdbuf();
     return text.str();
   }
-
-  fs::path dir_;
-  ManualClock clock_{kStart};
 };
 
 TEST_F(OutboxLanesTest, LiveLaneOpensOnlyOverABacklogAndOtherwiseReadsOldestFirst) {

@@ -10,39 +10,17 @@
 #include <map>
 
 #include "forward/outbox_format.h"
+#include "forward/outbox_test_util.h"
 
 namespace edgeflow {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr TimeMicros kStart = 1'700'000'000'000'000;
+using outbox_testing::kStart;
 
-class OutboxTest : public ::testing::Test {
+class OutboxTest : public outbox_testing::OutboxFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("outbox_" + std::to_string(::getpid()) + "_" +
-                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  OutboxOptions Options() {
-    OutboxOptions o;
-    o.path = dir_.string();
-    o.fsync = FsyncPolicy::kNever;  // Peek sees every record at once; the interval test covers group commit
-    o.segment_bytes = 4096;
-    o.max_bytes = 1 << 20;
-    o.background_thread = false;
-    o.clock = &clock_;
-    o.metrics = &metrics_;
-    return o;
-  }
-  std::unique_ptr<Outbox> Open(const OutboxOptions& o) {
-    auto outbox = Outbox::Open(o);
-    EXPECT_TRUE(outbox.ok()) << outbox.status().ToString();
-    return outbox.ok() ? std::move(outbox).value() : nullptr;
-  }
   static uint64_t Add(Outbox& outbox, Priority p, const std::string& device, const std::string& payload) {
     auto seq = outbox.Append(p, device, kStart, payload);
     EXPECT_TRUE(seq.ok()) << seq.status().ToString();
@@ -65,10 +43,6 @@ class OutboxTest : public ::testing::Test {
     std::sort(files.begin(), files.end());
     return files;
   }
-
-  fs::path dir_;
-  ManualClock clock_{kStart};
-  MetricsRegistry metrics_;
 };
 
 TEST_F(OutboxTest, AppendPeekAckAndRestartResumesWhereAcksStopped) {
