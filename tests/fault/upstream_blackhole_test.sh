@@ -62,12 +62,7 @@ wait_for_port "$PROXY_PORT"
 URL="mqtt://127.0.0.1:$MQTT_PORT"
 write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: file, path: $WORK/received.jsonl }"
 write_sender "$WORK/sender.yaml" "mqtt://127.0.0.1:$PROXY_PORT" 100Hz
-start_node receiver "$WORK/receiver.yaml"
-wait_receiver_subscribed
-RECEIVER=$LAST_PID
-start_node sender "$WORK/sender.yaml"
-SENDER=$LAST_PID
-wait_for_lines "$WORK/received.jsonl" 200 20
+start_receiver_then_sender
 
 kill -USR1 "$PROXY"
 sleep 7  # keepalive 2s: the node gives the link up after ~3.5s

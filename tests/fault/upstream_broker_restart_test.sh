@@ -8,12 +8,7 @@ start_mosquitto </dev/null
 URL="mqtt://127.0.0.1:$MQTT_PORT"
 write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: file, path: $WORK/received.jsonl }"
 write_sender "$WORK/sender.yaml" "$URL" 100Hz
-start_node receiver "$WORK/receiver.yaml"
-wait_receiver_subscribed
-RECEIVER=$LAST_PID
-start_node sender "$WORK/sender.yaml"
-SENDER=$LAST_PID
-wait_for_lines "$WORK/received.jsonl" 200 20
+start_receiver_then_sender
 
 kill -TERM "$MOSQUITTO_PID"
 wait "$MOSQUITTO_PID" 2>/dev/null || true

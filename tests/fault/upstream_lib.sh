@@ -114,6 +114,18 @@ stop_node() {
 # Drains the outbox to the receiver: runs the drainer, which exits once the
 # outbox is empty and acknowledged (up to $2 seconds), and checks its --stats.
 # $3: extra sink lines (e.g. tls settings).
+# start_receiver_then_sender: starts $WORK/receiver.yaml, waits until it is
+# subscribed, starts $WORK/sender.yaml, and waits for the first 200 events
+# at the receiver; sets RECEIVER and SENDER to their pids.
+start_receiver_then_sender() {
+  start_node receiver "$WORK/receiver.yaml"
+  wait_receiver_subscribed
+  RECEIVER=$LAST_PID
+  start_node sender "$WORK/sender.yaml"
+  SENDER=$LAST_PID
+  wait_for_lines "$WORK/received.jsonl" 200 20
+}
+
 drain_outbox() {
   local url="$1" limit="${2:-30}" extra="${3:-}"
   write_drainer "$WORK/drainer.yaml" "$url" "$extra"

@@ -15,12 +15,7 @@ write_receiver "$WORK/receiver.yaml" "$URL" "  - { type: store, path: $WORK/rece
 write_sender "$WORK/sender.yaml" "$URL" 100Hz "    max_inflight: 1
     live_ratio: 0.5"
 sed -i 's/batch_records: 200/batch_records: 100/' "$WORK/sender.yaml"
-start_node receiver "$WORK/receiver.yaml"
-wait_receiver_subscribed
-RECEIVER=$LAST_PID
-start_node sender "$WORK/sender.yaml"
-SENDER=$LAST_PID
-wait_for_lines "$WORK/received.jsonl" 200 20
+start_receiver_then_sender
 
 kill -TERM "$MOSQUITTO_PID"
 wait "$MOSQUITTO_PID" 2>/dev/null || true
