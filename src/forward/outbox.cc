@@ -273,6 +273,8 @@ class Outbox::Impl {
   void DeleteSegmentLocked(ClassState& cls, size_t index);
   uint64_t FloorLocked(const ClassState& cls) const;
   Status WriteCheckpointLocked();
+  void SaveNextSeqBeforeDeletingLocked(const Segment& seg);
+  void UnlinkSegmentFile(const Segment& seg);
   void ReportDrop(ClassState& cls, OutboxDrop drop);
   void UpdateGaugesLocked();
   void StopThread();
@@ -283,6 +285,7 @@ class Outbox::Impl {
   mutable std::mutex mu_;
   std::array<ClassState, kPriorityCount> classes_;
   uint64_t next_seq_ = 1;
+  uint64_t checkpointed_next_seq_ = 0;  // next_seq in the checkpoint file on disk
   uint64_t segment_generation_ = 0;
   uint64_t disk_bytes_ = 0;
   uint64_t durable_seq_ = 0;
@@ -363,6 +366,7 @@ Status Outbox::Impl::Init() {
     EF_RETURN_IF_ERROR(RecoverClass(cls, checkpoint, max_seq));
   }
   next_seq_ = std::max({max_seq + 1, checkpoint.next_seq, uint64_t{1}});
+  checkpointed_next_seq_ = checkpoint.next_seq;
   durable_seq_ = next_seq_ - 1;
   last_sync_ = last_checkpoint_ = clock_->Monotonic();
   UpdateGaugesLocked();
@@ -740,9 +744,10 @@ bool Outbox::Impl::EvictOneLocked(Priority for_priority, const char* reason, con
     // The seq range still undelivered: from the class floor (or the segment start) to its end.
     drop.first_seq = std::max(seg.min_seq, FloorLocked(cls));
     drop.last_seq = seg.max_seq;
+    SaveNextSeqBeforeDeletingLocked(seg);
     RemoveFrontSegmentLocked(cls);
     if (drop.records > 0) ReportDrop(cls, std::move(drop));
-    Status s = WriteCheckpointLocked();  // next_seq must survive even if no segment is left
+    Status s = WriteCheckpointLocked();  // the acks without the evicted records
     if (!s.ok()) spdlog::warn("outbox {}: ack checkpoint after eviction: {}", options_.name, s.ToString());
     return true;
   }
@@ -773,7 +778,7 @@ void Outbox::Impl::RemoveFrontSegmentLocked(ClassState& cls) {
   }
   if (cls.chunk_segment == seg.id) cls.chunk_segment = UINT64_MAX;
   CloseReadFd(seg);
-  ::unlink(seg.path.c_str());
+  UnlinkSegmentFile(seg);
   cls.segments.pop_front();
   checkpoint_dirty_ = true;
   MergeLanesIfMetLocked(cls);  // the backlog lane may have been evicted up to the mark
@@ -1234,9 +1239,29 @@ Status Outbox::Impl::WriteCheckpointLocked() {
     NormalizeRanges(acks.acked);
   }
   Status s = WriteCheckpointFile(options_.path, checkpoint, options_.fsync != FsyncPolicy::kNever);
-  if (s.ok()) checkpoint_dirty_ = false;
+  if (s.ok()) {
+    checkpoint_dirty_ = false;
+    checkpointed_next_seq_ = checkpoint.next_seq;
+  }
   last_checkpoint_ = clock_->Monotonic();
   return s;
+}
+
+// Before `seg`'s file is deleted: when it holds seqs that the checkpoint on
+// disk does not cover (its newest records), write the checkpoint first.
+// Otherwise a crash right after the unlink lets the next run hand out those
+// seqs again, and the receiver would drop the new records as duplicates.
+// Best effort: on a full disk the write fails and the caller deletes anyway
+// (it must, to make room).
+void Outbox::Impl::SaveNextSeqBeforeDeletingLocked(const Segment& seg) {
+  if (seg.records == 0 || seg.max_seq < checkpointed_next_seq_) return;
+  Status s = WriteCheckpointLocked();
+  if (!s.ok()) spdlog::warn("outbox {}: checkpoint before deleting {}: {}", options_.name, seg.path, s.ToString());
+}
+
+void Outbox::Impl::UnlinkSegmentFile(const Segment& seg) {
+  ::unlink(seg.path.c_str());
+  if (options_.after_segment_delete_for_test) options_.after_segment_delete_for_test();
 }
 
 bool Outbox::Impl::HasUnackedSlot(const ClassState& cls, const Segment& seg) const {
@@ -1276,7 +1301,7 @@ void Outbox::Impl::DeleteSegmentLocked(ClassState& cls, size_t index) {
   disk_bytes_ -= std::min(disk_bytes_, seg.file_bytes);
   if (cls.chunk_segment == seg.id) cls.chunk_segment = UINT64_MAX;
   CloseReadFd(seg);
-  ::unlink(seg.path.c_str());
+  UnlinkSegmentFile(seg);
   cls.segments.erase(cls.segments.begin() + static_cast<std::ptrdiff_t>(index));
   checkpoint_dirty_ = true;
 }
@@ -1330,18 +1355,11 @@ Status Outbox::Impl::Maintain() {
   TimeMicros mono = clock_->Monotonic();
   if (options_.max_age > 0) {
     TimeMicros too_old = clock_->Now() - options_.max_age;
-    bool next_seq_saved = false;
     for (auto& cls : classes_) {
       while (!cls.segments.empty() && cls.segments.front().newest_append < too_old &&
              cls.segments.front().records > 0) {
-        if (!next_seq_saved) {
-          // Checkpoint before the files go: when they held the newest
-          // records, a crash must not let the next run reuse their seqs.
-          Status s = WriteCheckpointLocked();
-          if (!s.ok()) spdlog::warn("outbox {}: ack checkpoint before age eviction: {}", options_.name, s.ToString());
-          next_seq_saved = true;
-        }
         Segment& seg = cls.segments.front();
+        SaveNextSeqBeforeDeletingLocked(seg);
         OutboxDrop drop{cls.priority, "age", seg.records - seg.done, std::max(seg.min_seq, FloorLocked(cls)),
                         seg.max_seq, seg.devices};
         RemoveFrontSegmentLocked(cls);

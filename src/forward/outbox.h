@@ -41,6 +41,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -107,6 +108,10 @@ struct OutboxOptions {
   bool background_thread = true;
   const Clock* clock = nullptr;        // SystemClock when null
   MetricsRegistry* metrics = nullptr;  // no metrics when null
+  // Crash tests only: called right after a segment file is deleted by
+  // eviction or once done (a forked test process _exits there). Null
+  // otherwise.
+  std::function<void()> after_segment_delete_for_test;
 };
 
 // One record handed out by Peek.

@@ -322,6 +322,41 @@ TEST_F(OutboxTest, AgeEvictionKeepsTheSeqsUsedAcrossACrash) {
   EXPECT_GT(Add(*outbox, Priority::kTelemetry, "new", "fresh"), 40u);
 }
 
+TEST_F(OutboxTest, OverflowEvictionKeepsTheSeqsUsedAcrossACrash) {
+  auto o = Options();
+  o.segment_bytes = 4096;
+  o.max_bytes = 2 * 4096;
+  o.checkpoint_interval = 3600 * kMicrosPerSecond;  // no periodic checkpoint to hide the gap
+  // The node dies the instant an evicted segment file is gone.
+  o.after_segment_delete_for_test = [] { _exit(0); };
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto outbox = Outbox::Open(o);
+    if (!outbox.ok()) _exit(2);
+    // Events get seqs 1..14, then telemetry 15..28 (the newest) in one
+    // active segment; 7 KB of the 8 KB used.
+    for (int i = 0; i < 14; ++i) {
+      if (!(*outbox)->Append(Priority::kEvent, "dev", kStart, std::string(200, 'e')).ok()) _exit(3);
+    }
+    for (int i = 0; i < 14; ++i) {
+      if (!(*outbox)->Append(Priority::kTelemetry, "dev", kStart, std::string(200, 't')).ok()) _exit(3);
+    }
+    // An alert that needs their room: telemetry's segment is evicted.
+    (void)(*outbox)->Append(Priority::kAlert, "alarm", kStart, std::string(1500, 'a'));
+    _exit(4);  // not reached: the hook exits first
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  o.after_segment_delete_for_test = nullptr;
+  auto outbox = Open(o);
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_TRUE(Segments("telemetry").empty());
+  EXPECT_GT(Add(*outbox, Priority::kTelemetry, "dev", "fresh"), 28u);
+}
+
 TEST_F(OutboxTest, TornTailIsTruncatedAndTheRestDelivered) {
   {
     auto outbox = Open(Options());
