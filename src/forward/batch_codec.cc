@@ -103,11 +103,11 @@ Result<DecodedBatch> DecodeBatch(std::string_view frame, size_t max_body_bytes, 
     }
   } else {
     if (sent.size() != body_length) return fail("bad_compression", "batch body length mismatch");
-    batch.body.assign(sent);
+    batch.body.assign(sent.begin(), sent.end());
   }
   batch.node.assign(node);
   batch.records.reserve(count);
-  wire::Reader records(batch.body);
+  wire::Reader records(std::string_view(batch.body.data(), batch.body.size()));
   uint64_t seq = batch.first_seq;
   for (uint32_t i = 0; i < count; ++i) {
     uint64_t delta = 0;

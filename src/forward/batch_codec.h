@@ -24,11 +24,20 @@ struct BatchRecord {
   std::string_view event;  // points into the DecodedBatch's body
 };
 
+// Move-only: the records' views point into `body`, whose buffer a move
+// keeps in place (a vector, not a string: a short string's bytes live
+// inside the object and would move away from the views).
 struct DecodedBatch {
+  DecodedBatch() = default;
+  DecodedBatch(DecodedBatch&&) = default;
+  DecodedBatch& operator=(DecodedBatch&&) = default;
+  DecodedBatch(const DecodedBatch&) = delete;
+  DecodedBatch& operator=(const DecodedBatch&) = delete;
+
   std::string node;
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
-  std::string body;  // the uncompressed records section
+  std::vector<char> body;  // the uncompressed records section
   std::vector<BatchRecord> records;
 };
 

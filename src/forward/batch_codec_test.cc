@@ -127,6 +127,25 @@ TEST(BatchCodec, RoundTripsCompressedAndPlain) {
   }
 }
 
+// Found by tests/fuzz/upstream_wire_fuzz: a records section short enough
+// for a string's inline buffer moved away from its records' views when the
+// batch was returned.
+TEST(BatchCodec, RecordViewsPointIntoTheReturnedBodyEvenForATinyBatch) {
+  BatchEncoder encoder;
+  encoder.Add(7, 2, "ab");
+  std::string frame;
+  ASSERT_TRUE(encoder.Finish("n", BatchCodec::kNone, 0, frame).ok());
+  auto decoded = DecodeBatch(frame, 1 << 20, nullptr);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  DecodedBatch batch = std::move(*decoded);
+  ASSERT_EQ(batch.records.size(), 1u);
+  const std::string_view event = batch.records[0].event;
+  ASSERT_EQ(event.size(), 2u);
+  EXPECT_GE(event.data(), batch.body.data());
+  EXPECT_LE(event.data() + event.size(), batch.body.data() + batch.body.size());
+  EXPECT_EQ(event, "ab");
+}
+
 TEST(BatchCodec, CompressionShrinksRepetitiveRecords) {
   std::vector<uint64_t> seqs;
   for (uint64_t s = 1; s <= 500; ++s) seqs.push_back(s);
