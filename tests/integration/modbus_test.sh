@@ -12,10 +12,11 @@ SERVER="$(dirname "$EDGEFLOW")/modbus_test_server"
 
 PORT=$(free_port)
 # hr0 int16 -123 | hr1-2 uint32 123456 big | hr3-4 uint32 654321 little |
-# hr5 uint16 250 | hr20 uint16 7 | ir0-1 float32 21.5 | coils 1,0,1
+# hr5 uint16 250 | hr20 uint16 7 | ir0-1 float32 21.5 | ir2-3 float32 NaN
+# (a device's "no reading") | coils 1,0,1
 start_server() {
   local hr0="$1"
-  "$SERVER" serve "$PORT" --hr "0=$hr0,1,57920,64497,9,250" --hr 20=7 --ir 0=16812,0 \
+  "$SERVER" serve "$PORT" --hr "0=$hr0,1,57920,64497,9,250" --hr 20=7 --ir 0=16812,0,32704,0 \
     --coil 0=1,0,1 --silent-unit 9 --log "$WORK/requests.log" 2>>"$WORK/server.err" &
   SERVER_PID=$!
   track "$SERVER_PID"
@@ -43,6 +44,7 @@ sources:
           - { name: level, address: 5, scale: 0.5, offset: -40 }
           - { name: far, address: 20 }
           - { name: flow, address: 0, table: input, type: float32, offset: -1.5 }
+          - { name: humidity, address: 2, table: input, type: float32 }
           - { name: running, address: 0, table: coil }
           - { name: fault, address: 1, table: coil }
           - { name: door, address: 2, table: coil }
@@ -78,13 +80,14 @@ expect '"running":true'
 expect '"fault":false'
 expect '"door":true'
 expect '"unit.temperature":"degC"'
+grep -qF '"humidity"' <<<"$line" && fail "the NaN register became a field: $line"
 grep -q '"device":"bogus"\|"device":"silent"' "$WORK/out.jsonl" && fail "failed groups produced events"
 pass "registers decoded (int16, uint32 both word orders, float32, coils, scale, offset)"
 
-# Coalescing: holding 0..5 and 20 (gap 14 > max_gap 2), input 0..1 and
+# Coalescing: holding 0..5 and 20 (gap 14 > max_gap 2), input 0..3 and
 # coils 0..2 are four requests per poll of unit 1, no others.
 plan=$(grep '^1 ' "$WORK/requests.log" | grep -v ' 500 ' | sort -u)
-want=$'1 1 0 3\n1 3 0 6\n1 3 20 1\n1 4 0 2'
+want=$'1 1 0 3\n1 3 0 6\n1 3 20 1\n1 4 0 4'
 [[ "$plan" == "$want" ]] || fail "requests of unit 1 were: $plan"
 # Count events first: the server logs a request before it replies, so every
 # event counted here already has its request in the log (read second). A
@@ -111,6 +114,8 @@ stat() { grep -F "$1" "$WORK/run.err" | grep -oE '[0-9]+$' | tail -1; }
 (($(stat 'errors{source="plc",reason="timeout"}') >= 1)) || fail "silent unit timeout not counted"
 (($(stat 'errors{source="plc",reason="connection_refused"}') >= 1)) || fail "refused reconnects not counted"
 (($(stat 'reconnects{source="plc"}') >= 1)) || fail "reconnect not counted"
+(($(stat 'errors{source="plc",reason="non_finite"}') >= 1)) || fail "the NaN register not counted"
+grep -q "holds a non-finite value" "$WORK/run.err" || fail "the NaN register not logged"
 pass "failures counted per reason: $(grep -F 'errors{source="plc",reason=' "$WORK/run.err" | tr '\n' ' ')"
 
 # The sink: a replayed command file writes a holding register (int16,

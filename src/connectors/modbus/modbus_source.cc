@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -190,7 +191,7 @@ class ModbusSource final : public Source {
         }
         if (reads_ != nullptr) reads_->Add();
         any = true;
-        for (const size_t m : request.members) Decode(group.registers[m], request);
+        for (const size_t m : request.members) Decode(group.registers[m], request, unit);
       }
       if (!any) continue;
       event_.time = clock_->Now();
@@ -206,7 +207,7 @@ class ModbusSource final : public Source {
     return client_.ReadRegisters(unit, request.table, request.start, request.count, words_.data());
   }
 
-  void Decode(const RegisterSpec& r, const ReadRequest& request) {
+  void Decode(const RegisterSpec& r, const ReadRequest& request, int unit) {
     const size_t at = static_cast<size_t>(r.reg.address - request.start);
     if (IsBitTable(request.table)) {
       event_.SetBool(r.symbol, bits_[at] != 0);
@@ -215,7 +216,19 @@ class ModbusSource final : public Source {
     } else {
       const std::span<const uint16_t> words(words_.data() + at,
                                             static_cast<size_t>(RegisterWidth(r.reg.format.type)));
-      event_.SetDouble(r.symbol, DecodeRegisters(words, r.reg.format));
+      const double value = DecodeRegisters(words, r.reg.format);
+      if (!std::isfinite(value)) {
+        // Devices put NaN in a float32 register for "no reading". Keep it
+        // out of the event (it would poison window aggregates and detector
+        // state); the poll's other values still go.
+        CountError("non_finite");
+        if (log_.Admit(*clock_)) {
+          spdlog::warn("modbus {}: register '{}' ({} {}) of unit {} holds a non-finite value; field left out",
+                       ctx_.id, r.name, ModbusTableName(request.table), r.reg.address, unit);
+        }
+        return;
+      }
+      event_.SetDouble(r.symbol, value);
     }
     if (!r.unit.empty()) event_.SetTag(r.unit_tag, r.unit);
   }
