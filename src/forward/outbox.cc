@@ -769,7 +769,8 @@ void Outbox::Impl::RemoveFrontSegmentLocked(ClassState& cls) {
     cls.write_fd = -1;
   }
   for (LaneState* lane : {&cls.backlog, &cls.live}) {
-    while (!lane->window.empty() && lane->window.front().segment == seg.id) {
+    // `<=`: acked slots of segments already deleted as done may still lead the window.
+    while (!lane->window.empty() && lane->window.front().segment <= seg.id) {
       if (lane->window.front().state == SlotState::kInFlight) --cls.in_flight;
       lane->window.pop_front();
     }
@@ -1321,7 +1322,13 @@ void Outbox::Impl::DeleteDoneSegmentsLocked() {
     if (!s.ok()) spdlog::warn("outbox {}: ack checkpoint before deleting segments: {}", options_.name, s.ToString());
   }
   for (int c = 0; c < kPriorityCount; ++c) {
-    for (auto it = done[c].rbegin(); it != done[c].rend(); ++it) DeleteSegmentLocked(classes_[c], *it);
+    for (auto it = done[c].rbegin(); it != done[c].rend(); ++it) {
+      // The checkpoint could not be written: a segment holding seqs it does
+      // not cover waits (deleting it could let the next run reuse them).
+      const Segment& seg = classes_[c].segments[*it];
+      if (seg.records > 0 && seg.max_seq >= checkpointed_next_seq_) continue;
+      DeleteSegmentLocked(classes_[c], *it);
+    }
   }
 }
 
