@@ -498,7 +498,9 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
       offset += size;
       continue;
     }
-    size_t next = outcome == fmt_::ParseOutcome::kCorrupt ? fmt_::FindNextRecord(bytes, offset + 1) : bytes.size();
+    // Also for kNeedMore: a damaged length can make a record in the middle
+    // look as if it ran past the end; only nothing valid after it is a torn tail.
+    size_t next = fmt_::FindNextRecord(bytes, offset + 1);
     if (next >= bytes.size()) {
       // Torn tail: the last write of a crashed process. Cut it off.
       spdlog::warn("outbox {}: {}: torn tail of {} bytes at offset {} truncated", options_.name, seg.path,

@@ -492,6 +492,31 @@ TEST_F(OutboxTest, CorruptRecordIsReportedAndSkippedTheRestDelivered) {
   EXPECT_EQ(Add(*outbox, Priority::kEvent, "d", "next"), 6u);
 }
 
+// A damaged length field makes a record in the middle of a segment look as
+// if it ran past the end of the file. That is not a torn tail: the valid
+// records after it must not be truncated away (nor their seqs reused).
+TEST_F(OutboxTest, DamagedLengthInTheMiddleIsSkippedNotTruncatedAsATornTail) {
+  {
+    auto outbox = Open(Options());
+    for (int i = 0; i < 5; ++i) Add(*outbox, Priority::kEvent, "d", "payload-" + std::to_string(i));
+  }
+  auto segment = Segments("event").back();
+  const auto size = fs::file_size(segment);
+  {
+    // Record 3's body_len (bytes 4..7 of the record) now claims 1 MB.
+    size_t record = outbox_format::EncodedSize(1, 9);
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(outbox_format::kHeaderSize + 2 * record + 4));
+    const uint32_t huge = 1 << 20;
+    f.write(reinterpret_cast<const char*>(&huge), sizeof(huge));
+  }
+  auto outbox = Open(Options());
+  EXPECT_EQ(fs::file_size(segment), size);
+  EXPECT_EQ(Drain(*outbox, Priority::kEvent), (std::vector<uint64_t>{1, 2, 4, 5}));
+  EXPECT_EQ(outbox->Stats().classes[1].corrupt, 1u);
+  EXPECT_EQ(Add(*outbox, Priority::kEvent, "d", "next"), 6u);
+}
+
 TEST_F(OutboxTest, CorruptStretchThatWipedMarkersCountsEveryLostRecord) {
   {
     auto outbox = Open(Options());
