@@ -1031,7 +1031,7 @@ size_t Outbox::Impl::PeekLaneLocked(ClassState& cls, LaneState& lane, size_t max
     uint64_t limit = ReadLimit(cls, *seg);
     if (lane.at.offset >= limit) {
       if (!seg->sealed) break;  // the rest is not durable yet
-      lane.at.segment = seg->id + 1;
+      lane.at = {seg->id + 1, fmt_::kHeaderSize};  // a segment named by the next seq starts at its header
       continue;
     }
     bool skipped = false;

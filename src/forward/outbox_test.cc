@@ -106,6 +106,26 @@ TEST_F(OutboxTest, SeqContinuesAfterEverySegmentWasAckedAndDeleted) {
   EXPECT_EQ(Add(*outbox, Priority::kAlert, "d", "x"), 201u);
 }
 
+// Segments named by consecutive seqs (one record each: large records, or a
+// run that appended one record before a restart): reading on from one to
+// the next starts at the next one's first record, not at the offset where
+// the previous one ended.
+TEST_F(OutboxTest, ReadsEverySegmentWhenSegmentIdsAreConsecutive) {
+  auto o = Options();
+  {
+    auto outbox = Open(o);
+    Add(*outbox, Priority::kEvent, "d", std::string(100, 'a'));  // segment 1: seq 1 only
+  }
+  auto outbox = Open(o);  // a new active segment: 2
+  std::vector<uint64_t> expected{1};
+  for (int i = 0; i < 3; ++i) expected.push_back(Add(*outbox, Priority::kEvent, "d", std::string(100, 'b')));
+  for (int i = 0; i < 4; ++i) {  // one record a segment
+    expected.push_back(Add(*outbox, Priority::kEvent, "d", std::string(2500, 'c')));
+  }
+  EXPECT_EQ(Drain(*outbox, Priority::kEvent), expected);
+  EXPECT_EQ(outbox->Stats().classes[1].corrupt, 0u);
+}
+
 TEST_F(OutboxTest, KeepsPerDeviceOrderWithinAClassAcrossSegments) {
   auto outbox = Open(Options());
   std::map<std::string, std::vector<std::string>> appended;
