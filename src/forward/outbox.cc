@@ -498,7 +498,9 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
       offset += size;
       continue;
     }
-    size_t next = outcome == fmt_::ParseOutcome::kCorrupt ? fmt_::FindNextRecord(bytes, offset + 1) : bytes.size();
+    // Also for kNeedMore: a damaged length can make a record in the middle
+    // look as if it ran past the end; only nothing valid after it is a torn tail.
+    size_t next = fmt_::FindNextRecord(bytes, offset + 1);
     if (next >= bytes.size()) {
       // Torn tail: the last write of a crashed process. Cut it off.
       spdlog::warn("outbox {}: {}: torn tail of {} bytes at offset {} truncated", options_.name, seg.path,
@@ -769,7 +771,8 @@ void Outbox::Impl::RemoveFrontSegmentLocked(ClassState& cls) {
     cls.write_fd = -1;
   }
   for (LaneState* lane : {&cls.backlog, &cls.live}) {
-    while (!lane->window.empty() && lane->window.front().segment == seg.id) {
+    // `<=`: acked slots of segments already deleted as done may still lead the window.
+    while (!lane->window.empty() && lane->window.front().segment <= seg.id) {
       if (lane->window.front().state == SlotState::kInFlight) --cls.in_flight;
       lane->window.pop_front();
     }
@@ -1028,7 +1031,7 @@ size_t Outbox::Impl::PeekLaneLocked(ClassState& cls, LaneState& lane, size_t max
     uint64_t limit = ReadLimit(cls, *seg);
     if (lane.at.offset >= limit) {
       if (!seg->sealed) break;  // the rest is not durable yet
-      lane.at.segment = seg->id + 1;
+      lane.at = {seg->id + 1, fmt_::kHeaderSize};  // a segment named by the next seq starts at its header
       continue;
     }
     bool skipped = false;
@@ -1321,7 +1324,13 @@ void Outbox::Impl::DeleteDoneSegmentsLocked() {
     if (!s.ok()) spdlog::warn("outbox {}: ack checkpoint before deleting segments: {}", options_.name, s.ToString());
   }
   for (int c = 0; c < kPriorityCount; ++c) {
-    for (auto it = done[c].rbegin(); it != done[c].rend(); ++it) DeleteSegmentLocked(classes_[c], *it);
+    for (auto it = done[c].rbegin(); it != done[c].rend(); ++it) {
+      // The checkpoint could not be written: a segment holding seqs it does
+      // not cover waits (deleting it could let the next run reuse them).
+      const Segment& seg = classes_[c].segments[*it];
+      if (seg.records > 0 && seg.max_seq >= checkpointed_next_seq_) continue;
+      DeleteSegmentLocked(classes_[c], *it);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include "forward/outbox_format.h"
@@ -103,6 +104,26 @@ TEST_F(OutboxTest, SeqContinuesAfterEverySegmentWasAckedAndDeleted) {
   auto outbox = Open(o);
   EXPECT_TRUE(Drain(*outbox, Priority::kTelemetry).empty());
   EXPECT_EQ(Add(*outbox, Priority::kAlert, "d", "x"), 201u);
+}
+
+// Segments named by consecutive seqs (one record each: large records, or a
+// run that appended one record before a restart): reading on from one to
+// the next starts at the next one's first record, not at the offset where
+// the previous one ended.
+TEST_F(OutboxTest, ReadsEverySegmentWhenSegmentIdsAreConsecutive) {
+  auto o = Options();
+  {
+    auto outbox = Open(o);
+    Add(*outbox, Priority::kEvent, "d", std::string(100, 'a'));  // segment 1: seq 1 only
+  }
+  auto outbox = Open(o);  // a new active segment: 2
+  std::vector<uint64_t> expected{1};
+  for (int i = 0; i < 3; ++i) expected.push_back(Add(*outbox, Priority::kEvent, "d", std::string(100, 'b')));
+  for (int i = 0; i < 4; ++i) {  // one record a segment
+    expected.push_back(Add(*outbox, Priority::kEvent, "d", std::string(2500, 'c')));
+  }
+  EXPECT_EQ(Drain(*outbox, Priority::kEvent), expected);
+  EXPECT_EQ(outbox->Stats().classes[1].corrupt, 0u);
 }
 
 TEST_F(OutboxTest, KeepsPerDeviceOrderWithinAClassAcrossSegments) {
@@ -225,6 +246,40 @@ TEST_F(OutboxTest, OverflowEvictsOldestOfLeastImportantClassAndReportsIt) {
   ASSERT_FALSE(telemetry.empty());
   EXPECT_GT(telemetry.front(), drop.last_seq);
   EXPECT_EQ(telemetry.size() + stats.classes[2].evicted_overflow, 60u);
+}
+
+// Eviction takes the evicted segment's slots out of the delivery window even
+// when the window starts with an acknowledged slot of an already deleted
+// segment; a slot left behind would stay "in flight" and, once returned, be
+// reported as a corrupt record (it was already counted as evicted).
+TEST_F(OutboxTest, EvictionEmptiesTheWindowOfTheEvictedSegmentBehindAnAckedSlot) {
+  auto o = Options();
+  o.max_bytes = 4 * 4096;
+  auto outbox = Open(o);
+  const std::string payload(200, 'p');  // 16 records a segment
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 48; ++i) seqs.push_back(Add(*outbox, Priority::kTelemetry, "dev-0", payload));
+  std::vector<OutboxRecord> out;
+  ASSERT_EQ(outbox->Peek(Priority::kTelemetry, 1000, 1 << 20, out), 48u);
+  // Segments S1 = seqs[0..15], S2 = [16..31], S3 = [32..47]: everything is
+  // acked but the first record of S1 and the first of S3.
+  const uint64_t in_s1 = seqs[0], in_s3 = seqs[32];
+  std::vector<uint64_t> acks;
+  for (uint64_t s : seqs) {
+    if (s != in_s1 && s != in_s3) acks.push_back(s);
+  }
+  outbox->Ack(acks);
+  auto evicted = [&] { return outbox->Stats().classes[2].evicted_overflow; };
+  while (evicted() == 0) Add(*outbox, Priority::kTelemetry, "dev-0", payload);
+  ASSERT_EQ(evicted(), 1u);  // S1 went; the window now starts with S2's acked slots
+  ASSERT_TRUE(outbox->Maintain().ok());  // S2, all acked, is deleted
+  while (evicted() == 1) Add(*outbox, Priority::kTelemetry, "dev-0", payload);
+  ASSERT_EQ(evicted(), 2u);  // S3 went, with in_s3
+  EXPECT_EQ(outbox->Stats().classes[2].in_flight, 0u);
+  outbox->NackAllInFlight();
+  const std::vector<uint64_t> rest = Drain(*outbox, Priority::kTelemetry);
+  EXPECT_EQ(std::count(rest.begin(), rest.end(), in_s3), 0);
+  EXPECT_EQ(outbox->Stats().classes[2].corrupt, 0u);
 }
 
 TEST_F(OutboxTest, AlertsEvictTelemetryButTelemetryNeverEvictsAlerts) {
@@ -357,6 +412,59 @@ TEST_F(OutboxTest, OverflowEvictionKeepsTheSeqsUsedAcrossACrash) {
   EXPECT_GT(Add(*outbox, Priority::kTelemetry, "dev", "fresh"), 28u);
 }
 
+// A node that appended without ever writing a checkpoint (no acks yet: the
+// link was down) crashes; the next run delivers and acks everything, but its
+// checkpoint cannot be written (full disk, I/O error): the acknowledged
+// segment, which holds the newest seqs, must not be deleted, or a crash then
+// makes the run after it hand out those seqs again.
+TEST_F(OutboxTest, DoneSegmentIsKeptWhileTheCheckpointCannotBeWritten) {
+  auto o = Options();
+  o.checkpoint_interval = 3600 * kMicrosPerSecond;  // no periodic checkpoint to hide the gap
+  // Runs `body` in a child that then dies without closing the outbox.
+  auto crash_after = [](const std::function<int()>& body) {
+    const pid_t pid = fork();
+    if (pid == 0) _exit(body());
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+  };
+  // First run: seqs 1..10, written, no checkpoint, crash.
+  ASSERT_EQ(crash_after([&] {
+              auto outbox = Outbox::Open(o);
+              if (!outbox.ok()) return 2;
+              for (int i = 0; i < 10; ++i) {
+                if (!(*outbox)->Append(Priority::kTelemetry, "d", kStart, std::string(100, 'x')).ok()) _exit(3);
+              }
+              _exit((*outbox)->Commit().ok() ? 0 : 4);
+            }),
+            0);
+  ASSERT_FALSE(fs::exists(dir_ / "acks"));
+  // Second run: everything acked, the checkpoint write fails (acks.tmp is
+  // a directory), Maintain deletes what it may, crash.
+  fs::create_directory(dir_ / "acks.tmp");
+  o.after_segment_delete_for_test = [] { _exit(0); };
+  ASSERT_EQ(crash_after([&] {
+              auto outbox = Outbox::Open(o);
+              if (!outbox.ok()) return 2;
+              std::vector<OutboxRecord> out;
+              while ((*outbox)->Peek(Priority::kTelemetry, 1000, 1 << 20, out) > 0) {
+              }
+              if (out.size() != 10) _exit(3);
+              std::vector<uint64_t> seqs;
+              for (const auto& r : out) seqs.push_back(r.seq);
+              (*outbox)->Ack(seqs);
+              (void)(*outbox)->Maintain();
+              _exit(0);
+            }),
+            0);
+  fs::remove(dir_ / "acks.tmp");
+  o.after_segment_delete_for_test = nullptr;
+  auto outbox = Open(o);
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_GT(Add(*outbox, Priority::kTelemetry, "d", "fresh"), 10u);  // not a reused seq
+}
+
 TEST_F(OutboxTest, TornTailIsTruncatedAndTheRestDelivered) {
   {
     auto outbox = Open(Options());
@@ -401,6 +509,31 @@ TEST_F(OutboxTest, CorruptRecordIsReportedAndSkippedTheRestDelivered) {
   EXPECT_EQ(stats.recent_drops[0].reason, "corrupt");
   EXPECT_EQ(stats.recent_drops[0].first_seq, 3u);
   EXPECT_EQ(stats.recent_drops[0].last_seq, 3u);
+  EXPECT_EQ(Add(*outbox, Priority::kEvent, "d", "next"), 6u);
+}
+
+// A damaged length field makes a record in the middle of a segment look as
+// if it ran past the end of the file. That is not a torn tail: the valid
+// records after it must not be truncated away (nor their seqs reused).
+TEST_F(OutboxTest, DamagedLengthInTheMiddleIsSkippedNotTruncatedAsATornTail) {
+  {
+    auto outbox = Open(Options());
+    for (int i = 0; i < 5; ++i) Add(*outbox, Priority::kEvent, "d", "payload-" + std::to_string(i));
+  }
+  auto segment = Segments("event").back();
+  const auto size = fs::file_size(segment);
+  {
+    // Record 3's body_len (bytes 4..7 of the record) now claims 1 MB.
+    size_t record = outbox_format::EncodedSize(1, 9);
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(outbox_format::kHeaderSize + 2 * record + 4));
+    const uint32_t huge = 1 << 20;
+    f.write(reinterpret_cast<const char*>(&huge), sizeof(huge));
+  }
+  auto outbox = Open(Options());
+  EXPECT_EQ(fs::file_size(segment), size);
+  EXPECT_EQ(Drain(*outbox, Priority::kEvent), (std::vector<uint64_t>{1, 2, 4, 5}));
+  EXPECT_EQ(outbox->Stats().classes[1].corrupt, 1u);
   EXPECT_EQ(Add(*outbox, Priority::kEvent, "d", "next"), 6u);
 }
 

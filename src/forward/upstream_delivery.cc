@@ -95,7 +95,10 @@ void DeliveryLoop::OnAck(const AckMessage& ack) {
   std::vector<uint64_t> seqs;
   for (const auto& [first, last] : ack.ranges) {
     if (last - first >= kMaxAckedSeqs - seqs.size()) break;
-    for (uint64_t s = first; s <= last; ++s) seqs.push_back(s);
+    for (uint64_t s = first;; ++s) {  // not `s <= last`: it never fails when last is UINT64_MAX
+      seqs.push_back(s);
+      if (s == last) break;
+    }
   }
   // Every acked seq leaves the outbox, whether its batch is still in flight
   // or was already given back after a timeout (it is committed either way).

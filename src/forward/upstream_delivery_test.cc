@@ -201,6 +201,19 @@ TEST_F(DeliveryLoopTest, AckForAnotherNodeIsIgnored) {
   EXPECT_EQ(loop_->inflight_batches(), 0u);
 }
 
+// An ack is network input: a range ending at the largest seq must not make
+// the expansion wrap around to 0 and run (and allocate) forever.
+TEST_F(DeliveryLoopTest, AckRangeEndingAtTheLargestSeqDoesNotWrapAround) {
+  Append(Priority::kEvent, 3);
+  transport_.drop_next_acks(1000);
+  options_.ack_timeout = 3600 * kMicrosPerSecond;  // no resend during the test
+  StartLoop();
+  ASSERT_TRUE(Eventually([&] { return loop_->inflight_batches() == 1; }));
+  loop_->OnAck({"node-t", {{1, 3}, {UINT64_MAX - 2, UINT64_MAX}}});
+  EXPECT_EQ(Backlog(), 0u);
+  EXPECT_EQ(loop_->inflight_batches(), 0u);
+}
+
 TEST_F(DeliveryLoopTest, MissingAckResendsAfterTheTimeout) {
   options_.ack_timeout = 20 * kMicrosPerMilli;
   transport_.drop_next_acks(1);  // the first batch's ack is lost

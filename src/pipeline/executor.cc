@@ -180,13 +180,16 @@ bool Executor::Step() {
     if (source_state_[i].ended) continue;
     poll_batch_.Clear();
     const PollResult r = pipeline_->sources[i].source->Poll(poll_batch_, pipeline_->settings.batch_size);
-    if (!poll_batch_.empty()) {
+    // Decided before Deliver: stages filter the batch in place, and a step
+    // whose events were all dropped still needs its commit report.
+    const bool polled = !poll_batch_.empty();
+    if (polled) {
       produced = true;
       AfterSourceBatch(i, poll_batch_);
       Deliver(pipeline_->sources[i].stream, poll_batch_);
     }
     DrainDeadLetters();
-    if (!poll_batch_.empty() && pipeline_->sources[i].source->WantsCommit()) {
+    if (polled && pipeline_->sources[i].source->WantsCommit()) {
       pipeline_->sources[i].source->OnCommitted(CommitSinks());
     }
     if (r == PollResult::kEnd) EndSource(i);

@@ -278,6 +278,31 @@ TEST_F(ExecutorCommitTest, ReportsAFailedCommitAndCountsIt) {
   ex.Finish();
 }
 
+// A step whose events a stage dropped (filter, dedupe, deadband) is still a
+// step that took the source's data: the source must hear the commit, or the
+// upstream source never acknowledges those batches and the node resends
+// them forever.
+TEST_F(ExecutorCommitTest, ReportsTheCommitWhenAStageDroppedEveryEvent) {
+  registry_.Add(CommittingSourceDef(&log_, "producing", true));
+  registry_.Add(CommittingSinkDef(&log_));
+  auto p = Build(R"(
+sources: [{id: in, type: producing}]
+stages:
+  - filter: 'device == "nobody"'
+sinks:
+  - {type: keep}
+  - {type: committing}
+)");
+  ASSERT_TRUE(p) << diagnostics_.ToString();
+  Executor ex(p.get(), &clock_, &dead_letters_);
+  ASSERT_TRUE(ex.Start().ok());
+  log_.to_produce = 1;
+  ex.Step();
+  EXPECT_TRUE(kept_.empty());
+  EXPECT_EQ(log_.seen, (std::vector<std::string>{"ok"}));
+  ex.Finish();
+}
+
 TEST_F(ExecutorCommitTest, OtherSourcesDoNotTriggerCommits) {
   auto p = BuildCommitting(false);
   ASSERT_TRUE(p) << diagnostics_.ToString();

@@ -33,7 +33,8 @@ void WalkSegment(std::span<const uint8_t> file) {
     size_t size = 0;
     const std::span<const uint8_t> rest = file.subspan(at);
     const fmt_::ParseOutcome outcome = fmt_::ParseRecord(rest, view, size);
-    if (outcome == fmt_::ParseOutcome::kNeedMore) break;  // a torn tail
+    // Past the end with nothing valid after it: a torn tail (else a damaged length, skipped below).
+    if (outcome == fmt_::ParseOutcome::kNeedMore && fmt_::FindNextRecord(file, at + 1) >= file.size()) break;
     if (outcome == fmt_::ParseOutcome::kOk) {
       const char* begin = reinterpret_cast<const char*>(rest.data());
       const char* end = begin + rest.size();
