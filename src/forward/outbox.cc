@@ -529,6 +529,14 @@ Status Outbox::Impl::RecoverSegment(ClassState& cls, Segment& seg,
     seg.corrupt_ranges.emplace_back(offset, next);
     offset = next;
   }
+  // The crashed run may have written records it had not synced yet; they
+  // are handed out from now on. Make them durable first, so that a power
+  // loss after their delivery cannot take them back (and free their seqs).
+  if (options_.fsync != FsyncPolicy::kNever && ::fdatasync(fd) != 0) {
+    Status s = Errno("fdatasync " + seg.path);
+    ::close(fd);
+    return s;
+  }
   ::close(fd);
   seg.file_bytes = bytes.size();
   return Status::Ok();
@@ -914,9 +922,11 @@ std::span<const uint8_t> Outbox::Impl::ReadAt(ClassState& cls, Segment& seg, uin
 
 void Outbox::Impl::MarkDone(ClassState& cls, uint64_t segment, uint64_t bytes) {
   Segment* seg = FindSegment(cls, segment);
-  if (seg != nullptr && seg->id == segment) {
+  // Capped: bit rot found while reading can hit records that were already
+  // done (acked in the checkpoint), and `records - done` must not wrap.
+  if (seg != nullptr && seg->id == segment && seg->done < seg->records) {
     ++seg->done;
-    seg->done_bytes += bytes;
+    seg->done_bytes = std::min(seg->record_bytes, seg->done_bytes + bytes);
   }
   if (cls.backlog_records > 0) --cls.backlog_records;
   cls.backlog_bytes -= std::min(cls.backlog_bytes, bytes);
