@@ -273,7 +273,7 @@ class Outbox::Impl {
   void DeleteSegmentLocked(ClassState& cls, size_t index);
   uint64_t FloorLocked(const ClassState& cls) const;
   Status WriteCheckpointLocked();
-  void SaveNextSeqBeforeDeletingLocked(const Segment& seg);
+  bool SaveNextSeqBeforeDeletingLocked(const Segment& seg);
   void UnlinkSegmentFile(const Segment& seg);
   void ReportDrop(ClassState& cls, OutboxDrop drop);
   void UpdateGaugesLocked();
@@ -754,7 +754,7 @@ bool Outbox::Impl::EvictOneLocked(Priority for_priority, const char* reason, con
     // The seq range still undelivered: from the class floor (or the segment start) to its end.
     drop.first_seq = std::max(seg.min_seq, FloorLocked(cls));
     drop.last_seq = seg.max_seq;
-    SaveNextSeqBeforeDeletingLocked(seg);
+    (void)SaveNextSeqBeforeDeletingLocked(seg);  // the room is needed even if it fails
     RemoveFrontSegmentLocked(cls);
     if (drop.records > 0) ReportDrop(cls, std::move(drop));
     Status s = WriteCheckpointLocked();  // the acks without the evicted records
@@ -1264,12 +1264,13 @@ Status Outbox::Impl::WriteCheckpointLocked() {
 // disk does not cover (its newest records), write the checkpoint first.
 // Otherwise a crash right after the unlink lets the next run hand out those
 // seqs again, and the receiver would drop the new records as duplicates.
-// Best effort: on a full disk the write fails and the caller deletes anyway
-// (it must, to make room).
-void Outbox::Impl::SaveNextSeqBeforeDeletingLocked(const Segment& seg) {
-  if (seg.records == 0 || seg.max_seq < checkpointed_next_seq_) return;
+// False when that write failed: callers that delete for room (overflow,
+// full disk) delete anyway; the others wait for a later round.
+bool Outbox::Impl::SaveNextSeqBeforeDeletingLocked(const Segment& seg) {
+  if (seg.records == 0 || seg.max_seq < checkpointed_next_seq_) return true;
   Status s = WriteCheckpointLocked();
   if (!s.ok()) spdlog::warn("outbox {}: checkpoint before deleting {}: {}", options_.name, seg.path, s.ToString());
+  return s.ok();
 }
 
 void Outbox::Impl::UnlinkSegmentFile(const Segment& seg) {
@@ -1378,7 +1379,7 @@ Status Outbox::Impl::Maintain() {
       while (!cls.segments.empty() && cls.segments.front().newest_append < too_old &&
              cls.segments.front().records > 0) {
         Segment& seg = cls.segments.front();
-        SaveNextSeqBeforeDeletingLocked(seg);
+        if (!SaveNextSeqBeforeDeletingLocked(seg)) break;  // aged records may wait for the disk
         OutboxDrop drop{cls.priority, "age", seg.records - seg.done, std::max(seg.min_seq, FloorLocked(cls)),
                         seg.max_seq, seg.devices};
         RemoveFrontSegmentLocked(cls);

@@ -465,6 +465,48 @@ TEST_F(OutboxTest, DoneSegmentIsKeptWhileTheCheckpointCannotBeWritten) {
   EXPECT_GT(Add(*outbox, Priority::kTelemetry, "d", "fresh"), 10u);  // not a reused seq
 }
 
+TEST_F(OutboxTest, AgedSegmentIsKeptWhileTheCheckpointCannotBeWritten) {
+  auto o = Options();
+  o.max_age = 10 * kMicrosPerSecond;
+  o.checkpoint_interval = 3600 * kMicrosPerSecond;  // no periodic checkpoint to hide the gap
+  const auto run_child = [](const std::function<int()>& body) {
+    const pid_t pid = fork();
+    if (pid == 0) _exit(body());
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+  };
+  // First run: seqs 1..10 written, no checkpoint, crash (_exit: no closing checkpoint).
+  ASSERT_EQ(run_child([&]() -> int {
+              auto outbox = Outbox::Open(o);
+              if (!outbox.ok()) _exit(2);
+              for (int i = 0; i < 10; ++i) {
+                if (!(*outbox)->Append(Priority::kTelemetry, "d", kStart, std::string(100, 'x')).ok()) _exit(3);
+              }
+              _exit((*outbox)->Commit().ok() ? 0 : 4);
+            }),
+            0);
+  ASSERT_FALSE(fs::exists(dir_ / "acks"));
+  // Second run: the records age out while the checkpoint cannot be written
+  // (acks.tmp is a directory); a deletion would end the child at once.
+  fs::create_directory(dir_ / "acks.tmp");
+  o.after_segment_delete_for_test = [] { _exit(9); };
+  ASSERT_EQ(run_child([&]() -> int {
+              auto outbox = Outbox::Open(o);
+              if (!outbox.ok()) return 2;
+              clock_.Advance(11 * kMicrosPerSecond);
+              (void)(*outbox)->Maintain();
+              _exit(0);
+            }),
+            0);
+  fs::remove(dir_ / "acks.tmp");
+  o.after_segment_delete_for_test = nullptr;
+  auto outbox = Open(o);
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_GT(Add(*outbox, Priority::kTelemetry, "d", "fresh"), 10u);  // not a reused seq
+}
+
 TEST_F(OutboxTest, TornTailIsTruncatedAndTheRestDelivered) {
   {
     auto outbox = Open(Options());
