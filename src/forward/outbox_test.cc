@@ -44,6 +44,28 @@ class OutboxTest : public outbox_testing::OutboxFixture {
     std::sort(files.begin(), files.end());
     return files;
   }
+  // Runs `body` in a forked child (a node that dies without closing its
+  // outbox when `body` calls _exit); returns the child's exit status.
+  static int RunChild(const std::function<int()>& body) {
+    const pid_t pid = fork();
+    if (pid == 0) _exit(body());
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+  }
+  // A run that appends seqs 1..10 (telemetry), commits them and crashes
+  // before any checkpoint: 0 when it did.
+  static int AppendTenThenCrash(const OutboxOptions& o) {
+    return RunChild([&]() -> int {
+      auto outbox = Outbox::Open(o);
+      if (!outbox.ok()) _exit(2);
+      for (int i = 0; i < 10; ++i) {
+        if (!(*outbox)->Append(Priority::kTelemetry, "d", kStart, std::string(100, 'x')).ok()) _exit(3);
+      }
+      _exit((*outbox)->Commit().ok() ? 0 : 4);
+    });
+  }
 };
 
 TEST_F(OutboxTest, AppendPeekAckAndRestartResumesWhereAcksStopped) {
@@ -420,31 +442,14 @@ TEST_F(OutboxTest, OverflowEvictionKeepsTheSeqsUsedAcrossACrash) {
 TEST_F(OutboxTest, DoneSegmentIsKeptWhileTheCheckpointCannotBeWritten) {
   auto o = Options();
   o.checkpoint_interval = 3600 * kMicrosPerSecond;  // no periodic checkpoint to hide the gap
-  // Runs `body` in a child that then dies without closing the outbox.
-  auto crash_after = [](const std::function<int()>& body) {
-    const pid_t pid = fork();
-    if (pid == 0) _exit(body());
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status));
-    return WEXITSTATUS(status);
-  };
   // First run: seqs 1..10, written, no checkpoint, crash.
-  ASSERT_EQ(crash_after([&] {
-              auto outbox = Outbox::Open(o);
-              if (!outbox.ok()) return 2;
-              for (int i = 0; i < 10; ++i) {
-                if (!(*outbox)->Append(Priority::kTelemetry, "d", kStart, std::string(100, 'x')).ok()) _exit(3);
-              }
-              _exit((*outbox)->Commit().ok() ? 0 : 4);
-            }),
-            0);
+  ASSERT_EQ(AppendTenThenCrash(o), 0);
   ASSERT_FALSE(fs::exists(dir_ / "acks"));
   // Second run: everything acked, the checkpoint write fails (acks.tmp is
   // a directory), Maintain deletes what it may, crash.
   fs::create_directory(dir_ / "acks.tmp");
   o.after_segment_delete_for_test = [] { _exit(0); };
-  ASSERT_EQ(crash_after([&] {
+  ASSERT_EQ(RunChild([&] {
               auto outbox = Outbox::Open(o);
               if (!outbox.ok()) return 2;
               std::vector<OutboxRecord> out;
@@ -469,30 +474,14 @@ TEST_F(OutboxTest, AgedSegmentIsKeptWhileTheCheckpointCannotBeWritten) {
   auto o = Options();
   o.max_age = 10 * kMicrosPerSecond;
   o.checkpoint_interval = 3600 * kMicrosPerSecond;  // no periodic checkpoint to hide the gap
-  const auto run_child = [](const std::function<int()>& body) {
-    const pid_t pid = fork();
-    if (pid == 0) _exit(body());
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status));
-    return WEXITSTATUS(status);
-  };
-  // First run: seqs 1..10 written, no checkpoint, crash (_exit: no closing checkpoint).
-  ASSERT_EQ(run_child([&]() -> int {
-              auto outbox = Outbox::Open(o);
-              if (!outbox.ok()) _exit(2);
-              for (int i = 0; i < 10; ++i) {
-                if (!(*outbox)->Append(Priority::kTelemetry, "d", kStart, std::string(100, 'x')).ok()) _exit(3);
-              }
-              _exit((*outbox)->Commit().ok() ? 0 : 4);
-            }),
-            0);
+  // First run: seqs 1..10 written, no checkpoint, crash.
+  ASSERT_EQ(AppendTenThenCrash(o), 0);
   ASSERT_FALSE(fs::exists(dir_ / "acks"));
   // Second run: the records age out while the checkpoint cannot be written
   // (acks.tmp is a directory); a deletion would end the child at once.
   fs::create_directory(dir_ / "acks.tmp");
   o.after_segment_delete_for_test = [] { _exit(9); };
-  ASSERT_EQ(run_child([&]() -> int {
+  ASSERT_EQ(RunChild([&]() -> int {
               auto outbox = Outbox::Open(o);
               if (!outbox.ok()) return 2;
               clock_.Advance(11 * kMicrosPerSecond);
