@@ -11,16 +11,14 @@
 #include <string_view>
 
 #include "connectors/codec/csv_decoder.h"
+#include "fuzz_check.h"
 
 namespace edgeflow {
 namespace {
 
 constexpr TimeMicros kNow = 1'700'000'000LL * kMicrosPerSecond;
 
-void Fail(const char* what) {
-  std::fprintf(stderr, "csv_decoder_fuzz: invariant broken: %s\n", what);
-  std::abort();
-}
+using edgeflow::fuzz::Fail;
 
 CsvDecoderOptions OptionsFor(uint8_t selector) {
   CsvDecoderOptions o;

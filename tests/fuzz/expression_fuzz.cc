@@ -15,14 +15,12 @@
 #include <string_view>
 
 #include "pipeline/expression.h"
+#include "fuzz_check.h"
 
 namespace edgeflow {
 namespace {
 
-void Fail(const char* what) {
-  std::fprintf(stderr, "expression_fuzz: invariant broken: %s\n", what);
-  std::abort();
-}
+using edgeflow::fuzz::Fail;
 
 bool Same(const ExprValue& a, const ExprValue& b) {
   if (a.type != b.type) return false;

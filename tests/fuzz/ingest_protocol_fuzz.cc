@@ -26,15 +26,13 @@
 
 #include "connectors/http/ingest_protocol.h"
 #include "connectors/serial/line_framer.h"
+#include "fuzz_check.h"
 
 using namespace edgeflow;
 
 namespace {
 
-void Fail(const char* what) {
-  std::fprintf(stderr, "ingest_protocol_fuzz: invariant broken: %s\n", what);
-  std::abort();
-}
+using edgeflow::fuzz::Fail;
 
 bool ValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 

@@ -26,16 +26,14 @@
 #include <string_view>
 
 #include "connectors/codec/json_decoder.h"
+#include "fuzz_check.h"
 
 namespace edgeflow {
 namespace {
 
 constexpr TimeMicros kNow = 1'700'000'000LL * kMicrosPerSecond;
 
-void Fail(const char* what) {
-  std::fprintf(stderr, "json_decoder_fuzz: invariant broken: %s\n", what);
-  std::abort();
-}
+using edgeflow::fuzz::Fail;
 
 JsonDecoderOptions OptionsFor(uint8_t selector) {
   JsonDecoderOptions o;

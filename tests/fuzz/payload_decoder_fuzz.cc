@@ -22,16 +22,14 @@
 #include <utility>
 
 #include "connectors/codec/payload_decoder.h"
+#include "fuzz_check.h"
 
 namespace edgeflow {
 namespace {
 
 constexpr TimeMicros kNow = 1'700'000'000LL * kMicrosPerSecond;
 
-void Fail(const char* what) {
-  std::fprintf(stderr, "payload_decoder_fuzz: invariant broken: %s\n", what);
-  std::abort();
-}
+using edgeflow::fuzz::Fail;
 
 PayloadOptions OptionsFor(uint8_t selector) {
   static constexpr PayloadFormat kFormats[] = {PayloadFormat::kJson,   PayloadFormat::kNdjson,

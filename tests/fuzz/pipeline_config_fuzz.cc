@@ -22,14 +22,12 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/registry.h"
 #include "app/components.h"
+#include "fuzz_check.h"
 
 namespace edgeflow {
 namespace {
 
-void Fail(const char* what) {
-  std::fprintf(stderr, "pipeline_config_fuzz: invariant broken: %s\n", what);
-  std::abort();
-}
+using edgeflow::fuzz::Fail;
 
 const Registry& FuzzRegistry() { return BuiltinRegistry(); }
 
