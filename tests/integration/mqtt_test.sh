@@ -306,7 +306,10 @@ pub -t factory/press-9/telemetry -m '{"temperature_f": 260}'
 wait "$SUB_PID" || fail "no command published by the rule action"
 grep -qx 'factory/press-9/cmd slow_down 250' "$WORK/cmd.txt" || fail "command text: $(cat "$WORK/cmd.txt")"
 wait_for_text "$WORK/action.jsonl" '"status":"rate_limited"' 10
-wait_for_text "$WORK/action.jsonl" 'no acknowledgement within the expiry' 10
+# Which side notices first is a race: the action's expiry ("no
+# acknowledgement within the expiry") or the client's queue ("expired before
+# it could be sent"); both end in this.
+wait_for_text "$WORK/action.jsonl" '(broker unreachable?)' 10
 stop_edgeflow action
 [[ $(grep -c '"rule":"hot","state":"firing"' "$WORK/action.jsonl") == 2 ]] || fail "two alerts expected"
 grep -q '"action":"mqtt","status":"ok","target":"factory/press-9/cmd"' "$WORK/action.jsonl" || fail "ok outcome recorded"
